@@ -1,0 +1,1 @@
+"""Python client of the Battery Ledger contracts: build, deploy, sign, send, read."""

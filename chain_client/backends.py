@@ -1,0 +1,91 @@
+"""Chain backends behind one interface: the embedded py-evm chain (default, nothing to start) or any JSON-RPC URL."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from chain_client.keys import dev_accounts
+
+
+class Backend(Protocol):
+    """What the client needs from a chain beyond web3: dev accounts, snapshots and a clock."""
+
+    name: str
+    w3: Web3
+
+    def funded_accounts(self, count: int) -> list[LocalAccount]: ...
+
+    def snapshot(self) -> Any: ...
+
+    def revert(self, snapshot_id: Any) -> None: ...
+
+    def advance_time(self, seconds: int) -> None: ...
+
+
+class EmbeddedBackend:
+    """An in-process py-evm chain through eth-tester. Each instance is a fresh chain."""
+
+    name = "embedded"
+
+    def __init__(self) -> None:
+        from eth_tester import EthereumTester, PyEVMBackend
+        from web3.providers.eth_tester import EthereumTesterProvider
+
+        self.tester = EthereumTester(PyEVMBackend())
+        self.w3 = Web3(EthereumTesterProvider(self.tester))
+
+    def funded_accounts(self, count: int) -> list[LocalAccount]:
+        keys = self.tester.backend.account_keys
+        if count > len(keys):
+            raise ValueError(f"the embedded chain funds {len(keys)} accounts, {count} asked")
+        return [Account.from_key(k) for k in keys[:count]]
+
+    def snapshot(self) -> Any:
+        return self.tester.take_snapshot()
+
+    def revert(self, snapshot_id: Any) -> None:
+        self.tester.revert_to_snapshot(snapshot_id)
+
+    def advance_time(self, seconds: int) -> None:
+        now = self.w3.eth.get_block("latest")["timestamp"]
+        self.tester.time_travel(now + seconds)
+
+
+class RpcBackend:
+    """Any JSON-RPC node. Snapshots and time travel need a dev node (anvil, Hardhat)."""
+
+    name = "rpc"
+
+    def __init__(self, url: str, timeout: float = 60.0) -> None:
+        self.url = url
+        self.w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+
+    def funded_accounts(self, count: int) -> list[LocalAccount]:
+        """The dev mnemonic's accounts (funded by anvil and Hardhat)."""
+        return dev_accounts(count)
+
+    def _rpc(self, method: str, params: list[Any]) -> Any:
+        response = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        if "error" in response:
+            raise RuntimeError(f"{method} failed: {response['error']}")
+        return response["result"]
+
+    def snapshot(self) -> Any:
+        return self._rpc("evm_snapshot", [])
+
+    def revert(self, snapshot_id: Any) -> None:
+        if self._rpc("evm_revert", [snapshot_id]) is not True:
+            raise RuntimeError(f"evm_revert({snapshot_id}) refused")
+
+    def advance_time(self, seconds: int) -> None:
+        self._rpc("evm_increaseTime", [seconds])
+        self._rpc("evm_mine", [])
+
+
+def connect(rpc_url: str | None = None) -> EmbeddedBackend | RpcBackend:
+    """The embedded chain when ``rpc_url`` is None, else a JSON-RPC node."""
+    return EmbeddedBackend() if rpc_url is None else RpcBackend(rpc_url)

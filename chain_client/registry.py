@@ -1,0 +1,102 @@
+"""Typed client of the ParticipantRegistry (business registration)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+from web3.types import TxReceipt
+
+from chain_client.transactions import Submitter
+from chain_client.vocabulary import AUTHORITY_ROLES, BusinessRole, ParticipantStatus, role_mask, roles_of
+
+ZERO32 = b"\x00" * 32
+
+
+@dataclass(frozen=True)
+class Participant:
+    address: str
+    roles: list[BusinessRole]
+    status: ParticipantStatus
+    registered_at: int
+    status_changed_at: int
+    status_reason: bytes
+    profile_hash: bytes
+
+
+@dataclass(frozen=True)
+class Facility:
+    facility_id: bytes
+    operator: str
+    valid_from: int
+    valid_until: int
+    revoked: bool
+    scope_hash: bytes
+
+
+class Registry:
+    def __init__(self, contract: Contract, submitter: Submitter) -> None:
+        self.contract = contract
+        self.submit = submitter.submit
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    # writes ------------------------------------------------------------------------------------------------
+    def grant_authority(self, governance: LocalAccount, authority: str, account: str) -> TxReceipt:
+        """Grants an authority role (``moe``, ``motie``, ``molit`` or ``governance``). Caller: governance."""
+        role = AUTHORITY_ROLES[authority]
+        return self.submit(governance, self.contract.functions.grantRole(role, Web3.to_checksum_address(account)))
+
+    def register(self, authority: LocalAccount, account: str, roles: Iterable[BusinessRole] | BusinessRole,
+                 profile_hash: bytes = ZERO32) -> TxReceipt:
+        return self.submit(authority, self.contract.functions.registerParticipant(
+            Web3.to_checksum_address(account), role_mask(roles), profile_hash))
+
+    def grant_roles(self, authority: LocalAccount, account: str, roles: Iterable[BusinessRole]) -> TxReceipt:
+        return self.submit(authority, self.contract.functions.grantBusinessRoles(account, role_mask(roles)))
+
+    def revoke_roles(self, authority: LocalAccount, account: str, roles: Iterable[BusinessRole]) -> TxReceipt:
+        return self.submit(authority, self.contract.functions.revokeBusinessRoles(account, role_mask(roles)))
+
+    def suspend(self, authority: LocalAccount, account: str, reason_hash: bytes = ZERO32) -> TxReceipt:
+        return self.submit(authority, self.contract.functions.suspendParticipant(account, reason_hash))
+
+    def reinstate(self, authority: LocalAccount, account: str, reason_hash: bytes = ZERO32) -> TxReceipt:
+        return self.submit(authority, self.contract.functions.reinstateParticipant(account, reason_hash))
+
+    def revoke(self, authority: LocalAccount, account: str, reason_hash: bytes = ZERO32) -> TxReceipt:
+        return self.submit(authority, self.contract.functions.revokeParticipant(account, reason_hash))
+
+    def register_facility(self, authority: LocalAccount, facility_id: bytes, operator: str, valid_from: int,
+                          valid_until: int, scope_hash: bytes = ZERO32) -> TxReceipt:
+        return self.submit(authority, self.contract.functions.registerFacility(
+            facility_id, Web3.to_checksum_address(operator), valid_from, valid_until, scope_hash))
+
+    def renew_facility(self, authority: LocalAccount, facility_id: bytes, valid_until: int) -> TxReceipt:
+        return self.submit(authority, self.contract.functions.renewFacility(facility_id, valid_until))
+
+    def revoke_facility(self, authority: LocalAccount, facility_id: bytes, reason_hash: bytes = ZERO32) -> TxReceipt:
+        return self.submit(authority, self.contract.functions.revokeFacility(facility_id, reason_hash))
+
+    # reads -------------------------------------------------------------------------------------------------
+    def participant(self, account: str) -> Participant:
+        roles, status, registered, changed, reason, profile = self.contract.functions.participant(
+            Web3.to_checksum_address(account)).call()
+        return Participant(Web3.to_checksum_address(account), roles_of(roles), ParticipantStatus(status),
+                           registered, changed, bytes(reason), bytes(profile))
+
+    def facility(self, facility_id: bytes) -> Facility:
+        operator, valid_from, valid_until, revoked, scope = self.contract.functions.facility(facility_id).call()
+        return Facility(facility_id, operator, valid_from, valid_until, revoked, bytes(scope))
+
+    def is_active(self, account: str, roles: Iterable[BusinessRole] | BusinessRole) -> bool:
+        return bool(self.contract.functions.isActive(Web3.to_checksum_address(account), role_mask(roles)).call())
+
+    def has_authority(self, authority: str, account: str) -> bool:
+        role = AUTHORITY_ROLES[authority]
+        return bool(self.contract.functions.hasRole(role, Web3.to_checksum_address(account)).call())

@@ -1,0 +1,82 @@
+"""Sending transactions: local signing, explicit gas, awaited receipts, decoded reverts."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.types import TxParams, TxReceipt
+
+from chain_client.errors import REVERT_EXCEPTIONS, ContractRevert, LedgerError, decode_revert, revert_data_of
+from chain_client.nonces import NonceManager
+
+#: Multiplier applied to the gas estimate.
+GAS_MARGIN = 1.25
+
+
+class TransactionFailed(LedgerError):
+    """A transaction was mined but failed without revert data we could recover."""
+
+
+class Submitter(Protocol):
+    """Submits a contract call on behalf of ``account`` and returns the mined receipt."""
+
+    def submit(self, account: LocalAccount, call: ContractFunction, gas: int | None = None) -> TxReceipt: ...
+
+
+def _reraise(exc: Exception) -> ContractRevert | Exception:
+    data = revert_data_of(exc)
+    return decode_revert(data) if data is not None else exc
+
+
+class TxSender:
+    """Signs locally with eth-account and sends raw transactions. Implements :class:`Submitter` directly."""
+
+    def __init__(self, w3: Web3, nonces: NonceManager | None = None, timeout: float = 120.0) -> None:
+        self.w3 = w3
+        self.nonces = nonces or NonceManager(w3)
+        self.timeout = timeout
+        self.chain_id = w3.eth.chain_id
+        self.gas_price = w3.eth.gas_price
+
+    def estimate(self, account: str, call: ContractFunction) -> int:
+        """Gas estimate of ``call`` from ``account``; a revert raises :class:`ContractRevert`."""
+        try:
+            return int(call.estimate_gas({"from": account}))
+        except REVERT_EXCEPTIONS as exc:
+            raise _reraise(exc) from None
+
+    def submit(self, account: LocalAccount, call: ContractFunction, gas: int | None = None) -> TxReceipt:
+        if gas is None:
+            gas = int(self.estimate(account.address, call) * GAS_MARGIN)
+        tx: TxParams = call.build_transaction(
+            {"from": account.address, "gas": gas, "gasPrice": self.gas_price, "chainId": self.chain_id, "nonce": 0}
+        )
+        return self.send(account, tx)
+
+    def send(self, account: LocalAccount, tx: TxParams) -> TxReceipt:
+        """Signs ``tx`` with the next nonce of ``account``, sends it and waits for the receipt."""
+        try:
+            with self.nonces.reserve(account.address) as nonce:
+                tx = {**tx, "nonce": nonce}
+                signed = account.sign_transaction(tx)  # type: ignore[arg-type]
+                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        except REVERT_EXCEPTIONS as exc:
+            raise _reraise(exc) from None
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.timeout)
+        if receipt["status"] != 1:
+            raise self._failure(tx, receipt)
+        return receipt
+
+    def _failure(self, tx: TxParams, receipt: TxReceipt) -> Exception:
+        """Replays a failed transaction as a call on the state before its block to recover the revert data."""
+        call: dict[str, Any] = {k: tx[k] for k in ("from", "to", "data", "value") if k in tx}  # type: ignore[literal-required]
+        try:
+            self.w3.eth.call(call, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
+        except Exception as exc:  # noqa: BLE001 - any failure carrying revert data is what we want
+            data = revert_data_of(exc)
+            if data is not None:
+                return decode_revert(data)
+        return TransactionFailed(f"transaction {receipt['transactionHash'].hex()} failed (gas used {receipt['gasUsed']})")

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Material, Feedstock, CustodyModel, MATERIAL_COUNT} from "../common/Materials.sol";
+
+/// @title Recycled-material certification: usage (Ministry of Trade, Industry and Energy).
+/// @notice A cell maker opens a claim for a battery model x plant x production period, declaring the metal content
+/// of the batteries and allocating certified quantities it holds; the allocations are consumed atomically. The
+/// recycled share per metal is computed here, split pre-/post-consumer. MOTIE attests or rejects; a rejection
+/// returns the allocated quantities. A claim that consumed from a revoked lot reads as tainted.
+interface IUsageAttestations {
+    enum ClaimStatus {
+        None,
+        Open,
+        Attested,
+        Rejected
+    }
+
+    /// @notice One allocation of a certified quantity to a claim.
+    struct Allocation {
+        uint256 lotId;
+        uint128 grams;
+    }
+
+    /// @notice What a cell maker submits.
+    struct ClaimRequest {
+        bytes32 batteryModel; // keccak256 of the battery model identifier
+        bytes32 plant; // keccak256 of the manufacturing plant identifier
+        uint64 periodStart; // production period, unix seconds
+        uint64 periodEnd;
+        CustodyModel custodyModel; // ISO 22095 chain-of-custody model of this claim
+        uint128[MATERIAL_COUNT] contentGrams; // metal in the batteries: active materials; whole battery for lead
+        Allocation[] allocations; // certified quantities consumed by this claim
+        bytes32 batteriesRoot; // Merkle root of the battery ids covered (zero if not given)
+        bytes32 evidenceHash; // hash of the bill of materials / production records
+    }
+
+    /// @notice A claim as stored.
+    struct Claim {
+        address claimant;
+        ClaimStatus status;
+        CustodyModel custodyModel;
+        uint64 openedAt;
+        uint64 decidedAt;
+        uint64 periodStart;
+        uint64 periodEnd;
+        bytes32 batteryModel;
+        bytes32 plant;
+        bytes32 batteriesRoot;
+        bytes32 evidenceHash;
+    }
+
+    /// @notice An allocation as stored, with the lot's material and feedstock at consumption time.
+    struct ConsumedAllocation {
+        uint64 lotId;
+        uint128 grams;
+        Material material;
+        Feedstock feedstock;
+    }
+
+    /// @notice The recycled content of one metal in a claim.
+    struct MetalShare {
+        uint128 contentGrams;
+        uint128 preConsumerGrams;
+        uint128 postConsumerGrams;
+        uint16 shareBps; // (pre + post) / content, rounded down
+        uint16 preConsumerBps;
+        uint16 postConsumerBps;
+    }
+
+    /// @notice Whether a claim meets a milestone's minimums.
+    struct Compliance {
+        bool attested;
+        bool tainted;
+        bool meets; // attested, not tainted, and every applicable metal at or above its minimum
+        uint16[MATERIAL_COUNT] shareBps;
+        uint16[MATERIAL_COUNT] minimumBps;
+    }
+
+    /// @dev `claimId` does not exist.
+    error ClaimsUnknownClaim(uint256 claimId);
+    /// @dev `claimId` is in `status`, which does not allow the operation.
+    error ClaimsInvalidStatus(uint256 claimId, ClaimStatus status);
+    /// @dev The production period is empty.
+    error ClaimsInvalidPeriod(uint64 periodStart, uint64 periodEnd);
+    /// @dev A claim must allocate at least one certified quantity.
+    error ClaimsNoAllocations();
+    /// @dev More recycled `material` is allocated than the batteries contain.
+    error ClaimsAllocationExceedsContent(Material material, uint256 allocatedGrams, uint256 contentGrams);
+    /// @dev The claim consumed from `lotId`, which has been revoked.
+    error ClaimsTainted(uint256 claimId, uint256 lotId);
+
+    /// @notice Emitted when a cell maker opens a claim, with the whole request (each allocation is also logged as
+    /// `QuantityConsumed` by the certificates contract).
+    event ClaimOpened(
+        uint256 indexed claimId,
+        address indexed claimant,
+        bytes32 indexed batteryModel,
+        ClaimRequest request
+    );
+    /// @notice Emitted when MOTIE attests a claim.
+    event ClaimAttested(uint256 indexed claimId, address indexed authority);
+    /// @notice Emitted when MOTIE rejects a claim; its allocations are released.
+    event ClaimRejected(uint256 indexed claimId, bytes32 reasonHash, address indexed authority);
+
+    /// @notice Opens a claim and consumes its allocations from the caller's balances. Caller: an active cell maker.
+    function openClaim(ClaimRequest calldata request) external returns (uint256 claimId);
+
+    /// @notice Attests an open, untainted claim. Caller: MOTIE.
+    function attestClaim(uint256 claimId) external;
+
+    /// @notice Rejects an open claim and returns its allocations to the claimant. Caller: MOTIE.
+    function rejectClaim(uint256 claimId, bytes32 reasonHash) external;
+
+    /// @notice The claim record.
+    function claim(uint256 claimId) external view returns (Claim memory);
+
+    /// @notice The allocations the claim consumed.
+    function allocations(uint256 claimId) external view returns (ConsumedAllocation[] memory);
+
+    /// @notice Recycled content per metal, indexed by {Material}.
+    function metalShares(uint256 claimId) external view returns (MetalShare[MATERIAL_COUNT] memory);
+
+    /// @notice Whether the claim consumed from a revoked lot, and the first such lot.
+    function isTainted(uint256 claimId) external view returns (bool tainted, uint256 revokedLotId);
+
+    /// @notice Whether the claim meets the minimums of milestone `year` (metals the batteries lack are exempt).
+    function compliance(uint256 claimId, uint16 year) external view returns (Compliance memory);
+
+    /// @notice Number of claims opened so far; claim ids run from 1 to this number.
+    function claimCount() external view returns (uint256);
+}
