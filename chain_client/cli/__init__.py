@@ -1,0 +1,18 @@
+"""``bledger``: one Typer app gathering each package's subcommands."""
+
+from __future__ import annotations
+
+import typer
+
+from chain_client.cli import certificates, claims, registry, suite
+
+app = typer.Typer(
+    name="bledger",
+    help="Battery Ledger: certified recycled battery materials on a permissioned EVM chain.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+suite.attach(app)
+app.add_typer(registry.app, name="registry", help="Business registration (authorities).")
+app.add_typer(certificates.app, name="cert", help="Production certificates (recyclers, MoE, holders).")
+app.add_typer(claims.app, name="claim", help="Usage claims and attestations (cell makers, MOTIE, verifiers).")

@@ -1,0 +1,99 @@
+"""``bledger registry``: business registration by the authorities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from chain_client.cli.common import (
+    DeploymentOpt,
+    KeyOpt,
+    RelayerOpt,
+    RpcOpt,
+    console,
+    doc_hash,
+    open_ledger,
+    parse_time,
+    reports_errors,
+    signer,
+)
+from chain_client.vocabulary import BusinessRole, identifier
+
+app = typer.Typer(no_args_is_help=True)
+
+ROLE_NAMES = ", ".join(r.name.lower() for r in BusinessRole)
+
+
+def parse_roles(roles: list[str]) -> list[BusinessRole]:
+    try:
+        return [BusinessRole[r.upper().replace("-", "_")] for r in roles]
+    except KeyError as exc:
+        raise ValueError(f"unknown role {exc.args[0].lower()}: use {ROLE_NAMES}") from None
+
+
+@app.command()
+@reports_errors
+def register(
+    account: str, role: Annotated[list[str], typer.Option(help=f"Business role, repeatable: {ROLE_NAMES}.")],
+    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0",
+    relayer: RelayerOpt = None,
+    dossier: Annotated[Path | None, typer.Option(help="Registration dossier; its hash goes on-chain.")] = None,
+) -> None:
+    """Register a business with one or more roles (the signer must administer each role)."""
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    receipt = ledger.registry.register(signer(key), account, parse_roles(role), doc_hash(dossier))
+    console.print(f"registered {account} as {', '.join(role)} (gas {receipt['gasUsed']})")
+
+
+@app.command()
+@reports_errors
+def status(
+    action: Annotated[str, typer.Argument(help="suspend, reinstate or revoke")], account: str, rpc: RpcOpt,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    reason: Annotated[Path | None, typer.Option(help="Decision document; its hash goes on-chain.")] = None,
+) -> None:
+    """Suspend, reinstate or revoke a business."""
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    actions = {"suspend": ledger.registry.suspend, "reinstate": ledger.registry.reinstate,
+               "revoke": ledger.registry.revoke}
+    if action not in actions:
+        raise ValueError(f"unknown action {action!r}: use suspend, reinstate or revoke")
+    actions[action](signer(key), account, doc_hash(reason))
+    console.print(f"{account}: {action} done")
+
+
+@app.command()
+@reports_errors
+def facility(
+    facility_id: str, operator: str, valid_from: str, valid_until: str, rpc: RpcOpt,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    scope: Annotated[Path | None, typer.Option(help="Scope registration document.")] = None,
+) -> None:
+    """Register a facility (e.g. a recycler's plant) with its validity window."""
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    ledger.registry.register_facility(signer(key), identifier(facility_id), operator, parse_time(valid_from),
+                                      parse_time(valid_until), doc_hash(scope))
+    console.print(f"facility {facility_id} registered for {operator}")
+
+
+@app.command()
+@reports_errors
+def grant_authority(
+    authority: Annotated[str, typer.Argument(help="moe, motie, molit or governance")], account: str, rpc: RpcOpt,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0",
+) -> None:
+    """Grant an authority role (governance only)."""
+    ledger, _ = open_ledger(rpc, deployment)
+    ledger.registry.grant_authority(signer(key), authority, account)
+    console.print(f"{account} now holds the {authority} authority")
+
+
+@app.command()
+@reports_errors
+def show(account: str, rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json")) -> None:
+    """Show a participant's roles and status."""
+    ledger, _ = open_ledger(rpc, deployment)
+    p = ledger.registry.participant(account)
+    console.print(f"{p.address}: {p.status.name.lower()}, roles: {', '.join(r.name.lower() for r in p.roles) or '-'}")

@@ -1,0 +1,60 @@
+"""Top-level commands: build, demo, deploy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from chain_client.backends import EmbeddedBackend, RpcBackend
+from chain_client.build import build as build_artifacts
+from chain_client.cli.common import KeyOpt, RpcOpt, console, reports_errors, signer
+from chain_client.demo import run_demo
+from chain_client.suite import deploy as deploy_suite
+from chain_client.transactions import TxSender
+
+
+def attach(app: typer.Typer) -> None:
+    app.command("build")(build)
+    app.command("demo")(demo)
+    app.command("deploy")(deploy)
+
+
+@reports_errors
+def build(
+    compiler: Annotated[str, typer.Option(help="solcjs, native or auto (native solc when installed).")] = "auto",
+) -> None:
+    """Compile contracts/ and write the artifacts (Hardhat format) into chain_client/artifacts/."""
+    artifacts = build_artifacts(compiler=compiler)
+    deployable = sorted(n for n, a in artifacts.items() if len(a.bytecode) > 2)
+    console.print(f"compiled {len(artifacts)} contracts ({len(deployable)} deployable): {', '.join(deployable)}")
+
+
+@reports_errors
+def demo(
+    rpc: Annotated[str | None, typer.Option("--rpc", help="Run on this node instead of the embedded chain.")] = None,
+) -> None:
+    """Run the whole certification story on a fresh embedded chain and print the report."""
+    backend = EmbeddedBackend() if rpc is None else RpcBackend(rpc)
+    run_demo(backend, console)
+
+
+@reports_errors
+def deploy(
+    rpc: RpcOpt,
+    key: KeyOpt = "dev:0",
+    out: Annotated[Path, typer.Option(help="Where to write the deployment file.")] = Path("deployment.json"),
+    moe: Annotated[str | None, typer.Option(help="Address granted the Ministry of Environment role.")] = None,
+    motie: Annotated[str | None, typer.Option(help="Address granted the MOTIE role.")] = None,
+    molit: Annotated[str | None, typer.Option(help="Address granted the MOLIT role.")] = None,
+) -> None:
+    """Deploy the suite to a JSON-RPC node; the deploying key becomes governance."""
+    backend = RpcBackend(rpc)
+    governance = signer(key)
+    authorities = {k: v for k, v in {"moe": moe, "motie": motie, "molit": molit}.items() if v}
+    deployment = deploy_suite(backend.w3, TxSender(backend.w3), governance, authorities)
+    deployment.save(out)
+    for name, address in deployment.contracts.items():
+        console.print(f"{name:28} {address}")
+    console.print(f"deployment written to {out}")

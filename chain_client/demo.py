@@ -1,0 +1,173 @@
+"""The whole certification story on a fresh chain, with a readable report (``bledger demo``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+from rich.table import Table
+
+from chain_client.backends import Backend
+from chain_client.certificates import LotApplication
+from chain_client.claims import Allocation, ClaimRequest, Compliance, MetalShare
+from chain_client.errors import ContractRevert
+from chain_client.rules import EU_ARTICLE_8
+from chain_client.suite import Ledger, deploy
+from chain_client.transactions import TxSender
+from chain_client.vocabulary import (
+    BusinessRole,
+    CustodyModel,
+    Feedstock,
+    Material,
+    document_hash,
+    identifier,
+    short_string,
+)
+
+DAY = 86_400
+KG = 1_000  # grams
+
+PARTIES = ("governance", "moe", "motie", "molit", "portal", "recycler", "processor", "cell_maker", "importer")
+
+
+@dataclass
+class DemoResult:
+    """What the demo did, for the report and for tests."""
+
+    lots: dict[str, int] = field(default_factory=dict)
+    claim_id: int = 0
+    shares: dict[Material, MetalShare] = field(default_factory=dict)
+    compliance_before: dict[int, Compliance] = field(default_factory=dict)
+    compliance_after: dict[int, Compliance] = field(default_factory=dict)
+    double_spend_error: ContractRevert | None = None
+    revoked_lot: int = 0
+    steps: list[str] = field(default_factory=list)
+
+
+def run_demo(backend: Backend, console: Console | None = None) -> DemoResult:
+    """Registers the parties, certifies a lot of Li, Ni and Co, transfers part of one, opens, attests a usage claim
+    (relayed: the cell maker signs, the portal pays), tries a double spend, revokes a lot and reports."""
+    out = console or Console()
+    result = DemoResult()
+
+    def step(text: str) -> None:
+        result.steps.append(text)
+        out.print(f"[green]✓[/green] {text}")
+
+    w3 = backend.w3
+    accounts: dict[str, LocalAccount] = dict(zip(PARTIES, backend.funded_accounts(len(PARTIES)), strict=True))
+    a = accounts
+    sender = TxSender(w3)
+    deployment = deploy(w3, sender, a["governance"],
+                        {"moe": a["moe"].address, "motie": a["motie"].address, "molit": a["molit"].address})
+    ledger = Ledger(w3, deployment, sender)
+    step(f"deployed the suite on chain {deployment.chain_id} ({backend.name}); EU Article 8 targets set as data")
+    relayed = ledger.relayed(sender, a["portal"])
+
+    reg = ledger.registry
+    reg.register(a["moe"], a["recycler"].address, [BusinessRole.RECYCLER], document_hash("dossier: Hanbit Recycling"))
+    reg.register(a["motie"], a["processor"].address, [BusinessRole.MATERIAL_PROCESSOR],
+                 document_hash("dossier: Daehan Precursor"))
+    reg.register(a["motie"], a["cell_maker"].address, [BusinessRole.CELL_MAKER], document_hash("dossier: K-Cell"))
+    reg.register(a["motie"], a["importer"].address, [BusinessRole.IMPORTER_VERIFIER], document_hash("dossier: EU-Imp"))
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    plant = identifier("KR-HANBIT-GUMI-01")
+    reg.register_facility(a["moe"], plant, a["recycler"].address, now - 400 * DAY, now + 700 * DAY,
+                          document_hash("scope registration: hydrometallurgy line 1"))
+    step("MoE and MOTIE registered a recycler, a material processor, a cell maker and an importer; MoE "
+         "registered the recycler's plant with a scope valid for two years")
+
+    lots_spec = {
+        "Li": (Material.LITHIUM, Feedstock.POST_CONSUMER, 90 * KG, "Li2CO3"),
+        "Ni-pre": (Material.NICKEL, Feedstock.PRE_CONSUMER, 400 * KG, "NiSO4"),
+        "Ni-post": (Material.NICKEL, Feedstock.POST_CONSUMER, 500 * KG, "NiSO4"),
+        "Co": (Material.COBALT, Feedstock.POST_CONSUMER, 300 * KG, "CoSO4"),
+    }
+    certs = relayed.certificates  # the recycler and the processor sign, the portal relays
+    lots = result.lots
+    for label, (material, feedstock, grams, form) in lots_spec.items():
+        lots[label] = certs.apply(a["recycler"], LotApplication(
+            material, feedstock, grams, short_string(form), plant, now - 90 * DAY, now - DAY,
+            source_root=document_hash(f"source batteries of lot {label}"),
+            evidence_hash=document_hash(f"assay report of lot {label}")))
+        ledger.certificates.certify(a["moe"], lots[label])
+    step(f"the recycler applied (signed, relayed by the portal) and MoE certified {len(lots_spec)} lots: "
+         "90 kg Li, 400 kg Ni (pre-consumer), 500 kg Ni (post-consumer), 300 kg Co")
+
+    cm = a["cell_maker"].address
+    certs.transfer(a["recycler"], lots["Li"], cm, 60 * KG, identifier("SHIP-2026-0001"))
+    certs.transfer(a["recycler"], lots["Ni-pre"], a["processor"].address, 400 * KG, identifier("SHIP-2026-0002"))
+    certs.transfer(a["processor"], lots["Ni-pre"], cm, 250 * KG, identifier("SHIP-2026-0003"))
+    certs.transfer(a["recycler"], lots["Ni-post"], cm, 300 * KG, identifier("SHIP-2026-0004"))
+    certs.transfer(a["recycler"], lots["Co"], cm, 200 * KG, identifier("SHIP-2026-0005"))
+    step("certified quantities moved with shipments: 60 of 90 kg Li to the cell maker; 400 kg Ni to the "
+         "processor, 250 kg of it on to the cell maker; 300 kg Ni and 200 kg Co to the cell maker")
+
+    request = ClaimRequest(
+        battery_model=identifier("K-CELL NCM811 E-Pouch 78Ah"),
+        plant=identifier("KR-KCELL-OCHANG-02"),
+        period_start=now - 180 * DAY,
+        period_end=now - DAY,
+        custody_model=CustodyModel.MASS_BALANCE,
+        content_grams={Material.LITHIUM: 700 * KG, Material.NICKEL: 5_000 * KG, Material.COBALT: 1_000 * KG},
+        allocations=[
+            Allocation(lots["Li"], 60 * KG),
+            Allocation(lots["Ni-pre"], 250 * KG),
+            Allocation(lots["Ni-post"], 300 * KG),
+            Allocation(lots["Co"], 200 * KG),
+        ],
+        evidence_hash=document_hash("bill of materials, K-Cell Ochang 2026 H1"),
+    )
+    claim_id = relayed.claims.open(a["cell_maker"], request)
+    result.claim_id = claim_id
+    ledger.claims.attest(a["motie"], claim_id)
+    step(f"the cell maker opened usage claim #{claim_id} (4 allocations consumed atomically) and MOTIE attested it")
+    result.shares = ledger.claims.shares(claim_id)
+    result.compliance_before = {m.year: ledger.claims.compliance(claim_id, m.year) for m in EU_ARTICLE_8}
+
+    try:
+        ledger.claims.open(a["cell_maker"], request)
+    except ContractRevert as exc:
+        result.double_spend_error = exc
+        step(f"a second claim on the same quantities was refused: [yellow]{exc}[/yellow]")
+    else:
+        raise AssertionError("the double spend went through")
+
+    result.revoked_lot = lots["Co"]
+    ledger.certificates.revoke(a["moe"], result.revoked_lot, document_hash("audit finding: cobalt lot mislabelled"))
+    result.compliance_after = {m.year: ledger.claims.compliance(claim_id, m.year) for m in EU_ARTICLE_8}
+    tainted, lot_id = ledger.claims.is_tainted(claim_id)
+    step(f"MoE revoked cobalt lot #{result.revoked_lot}; claim #{claim_id} now reads tainted={tainted} "
+         f"(lot #{lot_id})")
+    print_report(out, result)
+    return result
+
+
+def _pct(bps: int) -> str:
+    return f"{bps / 100:.2f} %"
+
+
+def print_report(out: Console, result: DemoResult) -> None:
+    table = Table(title=f"Usage claim #{result.claim_id}: recycled content per metal (computed on-chain)")
+    for col in ("metal", "in batteries", "recycled", "pre-cons.", "post-cons.", "share", "EU 2031", "EU 2036"):
+        table.add_column(col, justify="right")
+    c31, c36 = result.compliance_before[2031], result.compliance_before[2036]
+    for material, s in result.shares.items():
+        def verdict(c: Compliance) -> str:
+            minimum = c.minimum_bps[material]
+            if minimum == 0:
+                return "-"
+            mark = "[green]meets[/green]" if s.share_bps >= minimum else "[red]below[/red]"
+            return f"{minimum / 100:g} % {mark}"
+        table.add_row(
+            material.symbol,
+            f"{s.content_grams / KG:,.0f} kg",
+            f"{(s.pre_consumer_grams + s.post_consumer_grams) / KG:,.0f} kg",
+            _pct(s.pre_consumer_bps), _pct(s.post_consumer_bps), _pct(s.share_bps), verdict(c31), verdict(c36),
+        )
+    out.print(table)
+    for year in sorted(result.compliance_before):
+        before, after = result.compliance_before[year], result.compliance_after[year]
+        out.print(f"EU {year} minimums: attested claim meets them: [bold]{before.meets}[/bold]; after the "
+                  f"revocation of lot #{result.revoked_lot}: tainted={after.tainted}, meets=[bold]{after.meets}[/bold]")
