@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from chain_client.keys import dev_accounts
+from chain_client.keys import DEV_MNEMONIC, dev_accounts
 
 
 class Backend(Protocol):
@@ -27,22 +26,24 @@ class Backend(Protocol):
 
 
 class EmbeddedBackend:
-    """An in-process py-evm chain through eth-tester. Each instance is a fresh chain."""
+    """An in-process py-evm chain through eth-tester. Each instance is a fresh chain, funding the same dev
+    accounts as anvil and Hardhat (:data:`chain_client.keys.DEV_MNEMONIC`)."""
 
     name = "embedded"
+    FUNDED = 20
 
     def __init__(self) -> None:
         from eth_tester import EthereumTester, PyEVMBackend
         from web3.providers.eth_tester import EthereumTesterProvider
 
-        self.tester = EthereumTester(PyEVMBackend())
+        backend = PyEVMBackend.from_mnemonic(DEV_MNEMONIC, num_accounts=self.FUNDED, hd_path="m/44'/60'/0'/0")
+        self.tester = EthereumTester(backend)
         self.w3 = Web3(EthereumTesterProvider(self.tester))
 
     def funded_accounts(self, count: int) -> list[LocalAccount]:
-        keys = self.tester.backend.account_keys
-        if count > len(keys):
-            raise ValueError(f"the embedded chain funds {len(keys)} accounts, {count} asked")
-        return [Account.from_key(k) for k in keys[:count]]
+        if count > self.FUNDED:
+            raise ValueError(f"the embedded chain funds {self.FUNDED} accounts, {count} asked")
+        return dev_accounts(count)
 
     def snapshot(self) -> Any:
         return self.tester.take_snapshot()

@@ -10,6 +10,7 @@ from web3.contract import Contract
 from web3.types import TxReceipt
 
 from chain_client.events import event_args
+from chain_client.errors import decodes_reverts
 from chain_client.transactions import Submitter
 from chain_client.vocabulary import Feedstock, LotStatus, Material
 
@@ -75,14 +76,17 @@ class Certificates:
         return self.submit(holder, self.contract.functions.transfer(
             lot_id, Web3.to_checksum_address(to), grams, shipment_ref))
 
+    @decodes_reverts
     def lot(self, lot_id: int) -> Lot:
         recycler, material, feedstock, status, decided, mass, applied, app_hash = (
             self.contract.functions.lot(lot_id).call())
         return Lot(lot_id, recycler, Material(material), Feedstock(feedstock), LotStatus(status), decided, mass,
                    applied, bytes(app_hash))
 
+    @decodes_reverts
     def balance(self, lot_id: int, holder: str) -> int:
         return int(self.contract.functions.balanceOf(lot_id, Web3.to_checksum_address(holder)).call())
 
+    @decodes_reverts
     def lot_count(self) -> int:
         return int(self.contract.functions.lotCount().call())

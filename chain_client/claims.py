@@ -10,6 +10,7 @@ from web3.contract import Contract
 from web3.types import TxReceipt
 
 from chain_client.events import event_args
+from chain_client.errors import decodes_reverts
 from chain_client.transactions import Submitter
 from chain_client.vocabulary import ClaimStatus, CustodyModel, Feedstock, Material
 
@@ -114,31 +115,38 @@ class Claims:
         return self.submit(governance, self.targets.functions.setTargets(
             year, effective_from, [minimum_bps.get(m, 0) for m in Material]))
 
+    @decodes_reverts
     def claim(self, claim_id: int) -> Claim:
         c = self.contract.functions.claim(claim_id).call()
         return Claim(claim_id, c[0], ClaimStatus(c[1]), CustodyModel(c[2]), c[3], c[4], c[5], c[6], bytes(c[7]),
                      bytes(c[8]), bytes(c[9]), bytes(c[10]))
 
+    @decodes_reverts
     def allocations(self, claim_id: int) -> list[ConsumedAllocation]:
         return [ConsumedAllocation(a[0], a[1], Material(a[2]), Feedstock(a[3]))
                 for a in self.contract.functions.allocations(claim_id).call()]
 
+    @decodes_reverts
     def shares(self, claim_id: int) -> dict[Material, MetalShare]:
         """Recycled content per metal the batteries contain."""
         raw = self.contract.functions.metalShares(claim_id).call()
         return {Material(m): MetalShare(Material(m), *row) for m, row in enumerate(raw) if row[0] != 0}
 
+    @decodes_reverts
     def is_tainted(self, claim_id: int) -> tuple[bool, int]:
         tainted, lot_id = self.contract.functions.isTainted(claim_id).call()
         return bool(tainted), int(lot_id)
 
+    @decodes_reverts
     def compliance(self, claim_id: int, year: int) -> Compliance:
         attested, tainted, meets, shares, minimums = self.contract.functions.compliance(claim_id, year).call()
         return Compliance(year, attested, tainted, meets, {Material(i): v for i, v in enumerate(shares)},
                           {Material(i): v for i, v in enumerate(minimums)})
 
+    @decodes_reverts
     def milestone_years(self) -> list[int]:
         return [int(y) for y in self.targets.functions.milestoneYears().call()]
 
+    @decodes_reverts
     def claim_count(self) -> int:
         return int(self.contract.functions.claimCount().call())

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
@@ -130,3 +132,22 @@ def _revert_exceptions() -> tuple[type[BaseException], ...]:
 
 #: Exceptions web3.py and eth-tester raise for a reverted call or transaction.
 REVERT_EXCEPTIONS = _revert_exceptions()
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def decodes_reverts(fn: F) -> F:
+    """Decorator for read methods: a reverted ``eth_call`` raises :class:`ContractRevert`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except REVERT_EXCEPTIONS as exc:
+            data = revert_data_of(exc)
+            if data is None:
+                raise
+            raise decode_revert(data) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -10,6 +10,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxReceipt
 
+from chain_client.errors import decodes_reverts
 from chain_client.transactions import Submitter
 from chain_client.vocabulary import AUTHORITY_ROLES, BusinessRole, ParticipantStatus, role_mask, roles_of
 
@@ -84,19 +85,23 @@ class Registry:
         return self.submit(authority, self.contract.functions.revokeFacility(facility_id, reason_hash))
 
     # reads -------------------------------------------------------------------------------------------------
+    @decodes_reverts
     def participant(self, account: str) -> Participant:
         roles, status, registered, changed, reason, profile = self.contract.functions.participant(
             Web3.to_checksum_address(account)).call()
         return Participant(Web3.to_checksum_address(account), roles_of(roles), ParticipantStatus(status),
                            registered, changed, bytes(reason), bytes(profile))
 
+    @decodes_reverts
     def facility(self, facility_id: bytes) -> Facility:
         operator, valid_from, valid_until, revoked, scope = self.contract.functions.facility(facility_id).call()
         return Facility(facility_id, operator, valid_from, valid_until, revoked, bytes(scope))
 
+    @decodes_reverts
     def is_active(self, account: str, roles: Iterable[BusinessRole] | BusinessRole) -> bool:
         return bool(self.contract.functions.isActive(Web3.to_checksum_address(account), role_mask(roles)).call())
 
+    @decodes_reverts
     def has_authority(self, authority: str, account: str) -> bool:
         role = AUTHORITY_ROLES[authority]
         return bool(self.contract.functions.hasRole(role, Web3.to_checksum_address(account)).call())

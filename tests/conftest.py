@@ -1,0 +1,111 @@
+"""One behaviour suite, run against the embedded py-evm chain and a real anvil node.
+
+The suite is deployed once per backend per session, with the standard parties registered; every test starts from
+that state through a chain snapshot and is reverted afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from chain_client.anvil import AnvilNode
+from chain_client.backends import Backend, EmbeddedBackend, RpcBackend
+from chain_client.certificates import LotApplication
+from chain_client.suite import Deployment, Ledger, deploy
+from chain_client.transactions import TxSender
+from chain_client.vocabulary import BusinessRole, Feedstock, Material, identifier, short_string
+
+DAY = 86_400
+PARTIES = ("governance", "moe", "motie", "molit", "portal", "recycler", "recycler2", "processor", "cell_maker",
+           "cell_maker2", "importer", "stranger")
+FACILITY = identifier("KR-RECYCLER-PLANT-1")
+FACILITY2 = identifier("KR-RECYCLER2-PLANT-1")
+
+
+@dataclass
+class World:
+    """The deployed suite and its parties, as a test sees them."""
+
+    backend: Backend
+    sender: TxSender
+    deployment: Deployment
+    ledger: Ledger
+    accounts: dict[str, LocalAccount]
+    now: int  # chain time when the base state was made
+
+    def __getattr__(self, name: str) -> Any:
+        accounts = self.__dict__.get("accounts", {})
+        if name in accounts:
+            return accounts[name]
+        raise AttributeError(name)
+
+    def relayed(self) -> Ledger:
+        return self.ledger.relayed(self.sender, self.accounts["portal"])
+
+    def application(self, material: Material = Material.LITHIUM, grams: int = 100_000,
+                    feedstock: Feedstock = Feedstock.POST_CONSUMER, facility: bytes = FACILITY) -> LotApplication:
+        return LotApplication(material, feedstock, grams, short_string("Li2CO3"), facility,
+                              self.now - 30 * DAY, self.now - DAY, b"\x11" * 32, b"\x22" * 32)
+
+    def certified_lot(self, material: Material = Material.LITHIUM, grams: int = 100_000,
+                      feedstock: Feedstock = Feedstock.POST_CONSUMER) -> int:
+        lot_id = self.ledger.certificates.apply(self.accounts["recycler"], self.application(material, grams, feedstock))
+        self.ledger.certificates.certify(self.accounts["moe"], lot_id)
+        return lot_id
+
+    def lot_held_by_cell_maker(self, material: Material = Material.LITHIUM, grams: int = 100_000,
+                               feedstock: Feedstock = Feedstock.POST_CONSUMER) -> int:
+        lot_id = self.certified_lot(material, grams, feedstock)
+        self.ledger.certificates.transfer(self.accounts["recycler"], lot_id, self.accounts["cell_maker"].address,
+                                          grams, identifier(f"SHIP-{lot_id}"))
+        return lot_id
+
+
+def _base_state(backend: Backend) -> World:
+    accounts = dict(zip(PARTIES, backend.funded_accounts(len(PARTIES)), strict=True))
+    sender = TxSender(backend.w3)
+    a = accounts
+    deployment = deploy(backend.w3, sender, a["governance"],
+                        {"moe": a["moe"].address, "motie": a["motie"].address, "molit": a["molit"].address})
+    ledger = Ledger(backend.w3, deployment, sender)
+    reg = ledger.registry
+    reg.register(a["moe"], a["recycler"].address, [BusinessRole.RECYCLER])
+    reg.register(a["moe"], a["recycler2"].address, [BusinessRole.RECYCLER])
+    reg.register(a["motie"], a["processor"].address, [BusinessRole.MATERIAL_PROCESSOR])
+    reg.register(a["motie"], a["cell_maker"].address, [BusinessRole.CELL_MAKER])
+    reg.register(a["motie"], a["cell_maker2"].address, [BusinessRole.CELL_MAKER])
+    reg.register(a["motie"], a["importer"].address, [BusinessRole.IMPORTER_VERIFIER])
+    now = int(backend.w3.eth.get_block("latest")["timestamp"])
+    reg.register_facility(a["moe"], FACILITY, a["recycler"].address, now - 365 * DAY, now + 365 * DAY)
+    reg.register_facility(a["moe"], FACILITY2, a["recycler2"].address, now - 365 * DAY, now + 365 * DAY)
+    return World(backend, sender, deployment, ledger, accounts, now)
+
+
+@pytest.fixture(scope="session")
+def anvil_node() -> Iterator[AnvilNode]:
+    with AnvilNode() as node:
+        yield node
+
+
+@pytest.fixture(scope="session", params=["embedded", "anvil"])
+def base_world(request: pytest.FixtureRequest) -> World:
+    backend: Backend
+    if request.param == "embedded":
+        backend = EmbeddedBackend()
+    else:
+        backend = RpcBackend(request.getfixturevalue("anvil_node").url)
+        backend.name = "anvil"  # type: ignore[misc]
+    return _base_state(backend)
+
+
+@pytest.fixture
+def world(base_world: World) -> Iterator[World]:
+    snapshot = base_world.backend.snapshot()
+    yield base_world
+    base_world.backend.revert(snapshot)
+    base_world.sender.nonces.reset()
