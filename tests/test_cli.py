@@ -1,0 +1,102 @@
+"""The bledger command line, end to end: the demo on the embedded chain, role commands on anvil."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chain_client.anvil import AnvilNode
+from chain_client.cli import app
+from chain_client.cli.claims import read_claim_file
+from chain_client.keys import dev_accounts
+
+runner = CliRunner()
+
+
+def run(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, f"bledger {' '.join(args)} failed:\n{result.output}"
+    return result.output
+
+
+def test_demo_reports_ratios_next_to_eu_minimums() -> None:
+    out = run("demo")
+    assert "CertificatesInsufficientBalance" in out
+    assert re.search(r"Li\s+│\s+700 kg\s+│\s+60 kg\s+│\s+0\.00 %\s+│\s+8\.57 %\s+│\s+8\.57 %\s+│\s+6 % meets\s+│\s+12 % below", out)
+    assert "EU 2031 minimums: attested claim meets them: True" in out
+    assert "tainted=True, meets=False" in out
+
+
+def claim_file(tmp_path: Path, **overrides: object) -> Path:
+    data: dict[str, object] = {
+        "batteryModel": "K-CELL NCM811", "plant": "OCHANG-2", "periodStart": "2026-01-01",
+        "periodEnd": "2026-06-30", "custodyModel": "mass_balance", "contentGrams": {"Li": 1_000_000},
+        "allocations": [{"lotId": 1, "grams": 80_000}],
+    }
+    data.update(overrides)
+    path = tmp_path / "claim.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"allocations": []}, "allocations: List should have at least 1 item"),
+        ({"contentGrams": {"Xx": 5}}, "unknown material 'Xx'"),
+        ({"custodyModel": "vibes"}, "custodyModel: Value error, use one of"),
+        ({"allocations": [{"lotId": 1, "grams": -3}]}, "allocations.0.grams: Input should be greater than 0"),
+        ({"periodStart": "last spring"}, "'last spring' is neither unix seconds nor an ISO date"),
+        ({"surprise": 1}, "surprise: Extra inputs are not permitted"),
+    ],
+)
+def test_malformed_claim_files_are_reported_with_the_file(tmp_path: Path, overrides: dict[str, object],
+                                                          message: str) -> None:
+    path = claim_file(tmp_path, **overrides)
+    with pytest.raises(ValueError, match=re.escape(message)) as info:
+        read_claim_file(path)
+    assert str(path) in str(info.value)
+
+
+def test_broken_json_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text('{\n "batteryModel": "x",\n oops\n}')
+    with pytest.raises(ValueError, match=r"bad.json: line 3: invalid JSON"):
+        read_claim_file(path)
+
+
+def test_role_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) -> None:
+    """A whole cycle through the CLI on anvil, with the deployment file as the only shared state."""
+    gov, moe, motie, _molit, recycler, cell_maker = (a.address for a in dev_accounts(6))
+    dep = str(tmp_path / "deployment.json")
+    common = ["--rpc", anvil_node.url, "--deployment", dep]
+    run("deploy", "--rpc", anvil_node.url, "--out", dep, "--key", "dev:0", "--moe", moe, "--motie", motie)
+    assert json.loads(Path(dep).read_text())["governance"] == gov
+    run("registry", "register", recycler, "--role", "recycler", *common, "--key", "dev:1")
+    run("registry", "register", cell_maker, "--role", "cell_maker", *common, "--key", "dev:2")
+    run("registry", "facility", "PLANT-1", recycler, "2025-01-01", "2027-12-31", *common, "--key", "dev:1")
+    run("cert", "apply", "--material", "Li", "--grams", "100000", "--form", "Li2CO3", "--facility", "PLANT-1",
+        "--period-start", "2026-01-01", "--period-end", "2026-03-31", *common, "--key", "dev:4",
+        "--relayer", "dev:3")
+    run("cert", "decide", "certify", "1", *common, "--key", "dev:1")
+    run("cert", "transfer", "1", cell_maker, "90000", "--shipment", "SHIP-9", *common, "--key", "dev:4")
+    assert "balance of" in run("cert", "show", "1", "--holder", cell_maker, *common)
+    path = claim_file(tmp_path)
+    assert "claim #1 opened" in run("claim", "open", str(path), *common, "--key", "dev:5")
+    run("claim", "decide", "attest", "1", *common, "--key", "dev:2")
+    out = run("claim", "verify", "1", *common)
+    assert "8.00 %" in out and "meets EU 2031 minimums: True" in out and "meets EU 2036 minimums: False" in out
+
+    # a refused act: one clean line, exit code 1, nothing changed
+    result = runner.invoke(app, ["claim", "open", str(path), *common, "--key", "dev:5"])
+    assert result.exit_code == 1
+    assert "CertificatesInsufficientBalance(lotId=1" in result.output
+    result = runner.invoke(app, ["cert", "decide", "certify", "1", *common, "--key", "dev:2"])
+    assert result.exit_code == 1 and "AccessControlUnauthorizedAccount" in result.output
+    result = runner.invoke(app, ["registry", "show", recycler, "--rpc", anvil_node.url, "--deployment",
+                                 str(tmp_path / "missing.json")])
+    assert result.exit_code == 1 and "run `bledger deploy" in result.output

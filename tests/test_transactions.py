@@ -1,0 +1,43 @@
+"""Sending: nonces under concurrent senders, reverts of mined transactions, revert decoding."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from eth_abi import encode
+from eth_account import Account
+
+from chain_client.errors import decode_revert
+from chain_client.vocabulary import BusinessRole
+from tests.conftest import World
+from tests.helpers import reverts
+
+
+def test_concurrent_senders_share_one_key_safely(world: World) -> None:
+    newcomers = [Account.create().address for _ in range(12)]
+    reg = world.ledger.registry
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        receipts = list(pool.map(lambda a: reg.register(world.motie, a, [BusinessRole.CELL_MAKER]), newcomers))
+    assert all(r["status"] == 1 for r in receipts)
+    assert all(reg.is_active(a, BusinessRole.CELL_MAKER) for a in newcomers)
+    nonces = sorted(world.backend.w3.eth.get_transaction(r["transactionHash"])["nonce"] for r in receipts)
+    assert nonces == list(range(nonces[0], nonces[0] + 12))
+
+
+def test_a_mined_failure_is_decoded_by_replay(world: World) -> None:
+    # explicit gas skips the estimate, so the transaction is mined and fails; the error is recovered by replay
+    call = world.ledger.certificates.contract.functions.certifyLot(5)
+    reverts(lambda: world.sender.submit(world.moe, call, gas=100_000), "CertificatesUnknownLot", lotId=5)
+    # the nonce counter stays in step after the failure
+    world.ledger.registry.register(world.motie, Account.create().address, [BusinessRole.CELL_MAKER])
+
+
+def test_decoding_of_standard_reverts() -> None:
+    error = decode_revert(bytes.fromhex("08c379a0") + encode(["string"], ["boom"]))
+    assert (error.name, error.args_by_name) == ("Error", {"message": "boom"})
+    panic = decode_revert(bytes.fromhex("4e487b71") + encode(["uint256"], [0x11]))
+    assert (panic.name, panic.args_by_name["code"]) == ("Panic", 0x11)
+    assert decode_revert(b"").name == "EmptyRevert"
+    assert decode_revert(bytes.fromhex("deadbeef")).name == "UnknownRevert"
+    assert str(decode_revert("0x" + bytes.fromhex("08c379a0").hex() + encode(["string"], ["x"]).hex())) == \
+        "Error(message='x')"
