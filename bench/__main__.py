@@ -1,0 +1,5 @@
+"""Runs the benchmarks: ``python -m bench [--rpc URL]`` (``make bench``)."""
+
+from bench.gas import main
+
+main()
