@@ -8,6 +8,7 @@ demo: setup
 	.venv/bin/bledger demo
 
 test: setup
+	.venv/bin/mypy chain_client bench tests
 	.venv/bin/python -m pytest
 
 bench: setup

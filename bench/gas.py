@@ -55,8 +55,9 @@ def _deploy(w3: Web3, sender: TxSender, account: LocalAccount, abi: list, byteco
     call = factory.constructor(*args)
     tx = call.build_transaction({"from": account.address, "gas": int(call.estimate_gas({"from": account.address}) * 1.2),
                                  "gasPrice": sender.gas_price, "chainId": sender.chain_id, "nonce": 0})
-    receipt = sender.send(account, tx)
-    return w3.eth.contract(address=receipt["contractAddress"], abi=abi)
+    address = sender.send(account, tx)["contractAddress"]
+    assert address is not None
+    return w3.eth.contract(address=address, abi=abi)
 
 
 def anchors(w3: Web3, sender: TxSender, account: LocalAccount) -> dict[str, Figure]:

@@ -135,11 +135,11 @@ def standard_input(sources: dict[str, str]) -> dict[str, Any]:
 def _native_solc() -> str | None:
     """Path of a native solc of the pinned version, if one is installed (py-solc-x's or on PATH)."""
     try:
-        import solcx
+        from solcx.install import get_executable, get_installed_solc_versions
 
-        for version in solcx.get_installed_solc_versions():
+        for version in get_installed_solc_versions():
             if str(version) == SOLC_VERSION:
-                return str(solcx.get_executable(version))
+                return str(get_executable(version))
     except Exception:  # noqa: BLE001 - py-solc-x absent or its folder missing: fall through
         pass
     found = shutil.which("solc")

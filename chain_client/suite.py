@@ -79,7 +79,10 @@ def _deploy(w3: Web3, sender: TxSender, deployer: LocalAccount, name: str, *args
     tx = call.build_transaction({"from": deployer.address, "gas": gas, "gasPrice": sender.gas_price,
                                  "chainId": sender.chain_id, "nonce": 0})
     receipt = sender.send(deployer, tx)
-    return contract_at(w3, name, receipt["contractAddress"])
+    address = receipt["contractAddress"]
+    if address is None:
+        raise LedgerError(f"deploying {name} created no contract")
+    return contract_at(w3, name, address)
 
 
 def deploy(
@@ -104,7 +107,7 @@ def deploy(
     for milestone in EU_ARTICLE_8:
         sender.submit(governance, targets.functions.setTargets(
             milestone.year, int(milestone.effective_from.timestamp()), milestone.as_array()))
-    contracts = {name: c.address for name, c in zip(
+    contracts = {name: str(c.address) for name, c in zip(
         SUITE, (forwarder, registry, certificates, targets, usage), strict=True)}
     return Deployment(chain_id=sender.chain_id, contracts=contracts, governance=governance.address,
                       block_number=start + 1, deployer=governance.address)

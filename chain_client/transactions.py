@@ -7,7 +7,7 @@ from typing import Any, Protocol
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.types import TxParams, TxReceipt
+from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from chain_client.errors import REVERT_EXCEPTIONS, ContractRevert, LedgerError, decode_revert, revert_data_of
 from chain_client.nonces import NonceManager
@@ -26,7 +26,7 @@ class Submitter(Protocol):
     def submit(self, account: LocalAccount, call: ContractFunction, gas: int | None = None) -> TxReceipt: ...
 
 
-def _reraise(exc: Exception) -> ContractRevert | Exception:
+def _reraise(exc: BaseException) -> BaseException:
     data = revert_data_of(exc)
     return decode_revert(data) if data is not None else exc
 
@@ -51,16 +51,16 @@ class TxSender:
     def submit(self, account: LocalAccount, call: ContractFunction, gas: int | None = None) -> TxReceipt:
         if gas is None:
             gas = int(self.estimate(account.address, call) * GAS_MARGIN)
-        tx: TxParams = call.build_transaction(
-            {"from": account.address, "gas": gas, "gasPrice": self.gas_price, "chainId": self.chain_id, "nonce": 0}
-        )
+        params: TxParams = {"from": account.address, "gas": gas, "gasPrice": Wei(self.gas_price),
+                            "chainId": self.chain_id, "nonce": Nonce(0)}
+        tx = call.build_transaction(params)
         return self.send(account, tx)
 
     def send(self, account: LocalAccount, tx: TxParams) -> TxReceipt:
         """Signs ``tx`` with the next nonce of ``account``, sends it and waits for the receipt."""
         try:
             with self.nonces.reserve(account.address) as nonce:
-                tx = {**tx, "nonce": nonce}
+                tx = {**tx, "nonce": Nonce(nonce)}
                 signed = account.sign_transaction(tx)  # type: ignore[arg-type]
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         except REVERT_EXCEPTIONS as exc:

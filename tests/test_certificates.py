@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from chain_client.vocabulary import BusinessRole, LotStatus, Material, ParticipantStatus, identifier
 from tests.conftest import DAY, FACILITY2, World
@@ -67,7 +68,7 @@ def test_only_moe_decides_and_only_once(world: World) -> None:
     certs = world.ledger.certificates
     lot_id = certs.apply(world.recycler, world.application())
     for wrong in (world.motie, world.recycler, world.governance):
-        reverts(lambda w=wrong: certs.certify(w, lot_id), "AccessControlUnauthorizedAccount", account=wrong.address)
+        reverts(partial(certs.certify, wrong, lot_id), "AccessControlUnauthorizedAccount", account=wrong.address)
     certs.reject(world.moe, lot_id, b"\x05" * 32)
     assert certs.lot(lot_id).status == LotStatus.REJECTED
     reverts(lambda: certs.certify(world.moe, lot_id), "CertificatesInvalidLotStatus", lotId=lot_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from chain_client.claims import Allocation, ClaimRequest
 from chain_client.vocabulary import (
@@ -123,8 +124,8 @@ def test_only_motie_decides_once(world: World) -> None:
     claims = world.ledger.claims
     claim_id = claims.open(world.cell_maker, request(world, [Allocation(lot_id, 50_000)]))
     for wrong in (world.moe, world.cell_maker, world.governance):
-        reverts(lambda w=wrong: claims.attest(w, claim_id), "AccessControlUnauthorizedAccount", account=wrong.address)
-        reverts(lambda w=wrong: claims.reject(w, claim_id), "AccessControlUnauthorizedAccount")
+        reverts(partial(claims.attest, wrong, claim_id), "AccessControlUnauthorizedAccount", account=wrong.address)
+        reverts(partial(claims.reject, wrong, claim_id), "AccessControlUnauthorizedAccount")
     claims.attest(world.motie, claim_id)
     reverts(lambda: claims.attest(world.motie, claim_id), "ClaimsInvalidStatus", claimId=claim_id,
             status=ClaimStatus.ATTESTED)
