@@ -22,7 +22,6 @@ from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
 from web3 import Web3
-from web3.contract import Contract
 from web3.types import TxReceipt
 
 from chain_client.anvil import AnvilNode
@@ -30,7 +29,7 @@ from chain_client.backends import Backend, EmbeddedBackend, RpcBackend
 from chain_client.build import NODE_MODULES, collect_sources, compile_sources
 from chain_client.certificates import LotApplication
 from chain_client.claims import Allocation, ClaimRequest
-from chain_client.suite import Ledger, deploy
+from chain_client.suite import Ledger, deploy, deploy_contract
 from chain_client.transactions import TxSender
 from chain_client.vocabulary import BusinessRole, CustodyModel, Feedstock, Material, identifier, short_string
 
@@ -50,20 +49,10 @@ def median_gas(action: Callable[[int], TxReceipt]) -> int:
     return int(statistics.median(action(i)["gasUsed"] for i in range(REPEATS)))
 
 
-def _deploy(w3: Web3, sender: TxSender, account: LocalAccount, abi: list, bytecode: str, *args: object) -> Contract:
-    factory = w3.eth.contract(abi=abi, bytecode=bytecode)
-    call = factory.constructor(*args)
-    tx = call.build_transaction({"from": account.address, "gas": int(call.estimate_gas({"from": account.address}) * 1.2),
-                                 "gasPrice": sender.gas_price, "chainId": sender.chain_id, "nonce": 0})
-    address = sender.send(account, tx)["contractAddress"]
-    assert address is not None
-    return w3.eth.contract(address=address, abi=abi)
-
-
 def anchors(w3: Web3, sender: TxSender, account: LocalAccount) -> dict[str, Figure]:
     """ERC-1155 mint (new id) and EAS attest with 32 B and 128 B of data."""
     erc1155 = compile_sources(collect_sources(["bench/anchors/AnchorERC1155.sol"]), "solcjs")["AnchorERC1155"]
-    token = _deploy(w3, sender, account, erc1155.abi, erc1155.bytecode)
+    token = deploy_contract(w3, sender, account, erc1155.abi, erc1155.bytecode)
     holder = Web3.to_checksum_address("0x" + "ab" * 20)
     mint = median_gas(lambda i: sender.submit(account, token.functions.mint(holder, 1_000 + i, 500_000)))
 
@@ -71,8 +60,8 @@ def anchors(w3: Web3, sender: TxSender, account: LocalAccount) -> dict[str, Figu
         return json.loads((EAS_ARTIFACTS / f"{name}.sol" / f"{name}.json").read_text())
 
     reg_art, eas_art = eas_artifact("SchemaRegistry"), eas_artifact("EAS")
-    schema_registry = _deploy(w3, sender, account, reg_art["abi"], reg_art["bytecode"])
-    eas = _deploy(w3, sender, account, eas_art["abi"], eas_art["bytecode"], schema_registry.address)
+    schema_registry = deploy_contract(w3, sender, account, reg_art["abi"], reg_art["bytecode"])
+    eas = deploy_contract(w3, sender, account, eas_art["abi"], eas_art["bytecode"], schema_registry.address)
     zero = "0x" + "00" * 20
     receipt = sender.submit(account, schema_registry.functions.register("bytes32 lotCommitment", zero, True))
     schema_uid = schema_registry.events.Registered().process_receipt(receipt)[0]["args"]["uid"]

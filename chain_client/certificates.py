@@ -9,8 +9,8 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxReceipt
 
-from chain_client.events import event_args
 from chain_client.errors import decodes_reverts
+from chain_client.events import event_args
 from chain_client.transactions import Submitter
 from chain_client.vocabulary import Feedstock, LotStatus, Material
 

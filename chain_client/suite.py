@@ -10,6 +10,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
+from web3.types import Nonce, Wei
 
 from chain_client.build import load_artifact
 from chain_client.certificates import Certificates
@@ -71,18 +72,22 @@ def contract_at(w3: Web3, name: str, address: str) -> Contract:
     return w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_artifact(name).abi)
 
 
+def deploy_contract(w3: Web3, sender: TxSender, deployer: LocalAccount, abi: list[dict[str, Any]], bytecode: str,
+                    *args: Any) -> Contract:
+    """Deploys one contract from its ABI and creation bytecode and returns it."""
+    call = w3.eth.contract(abi=abi, bytecode=bytecode).constructor(*args)
+    gas = int(call.estimate_gas({"from": deployer.address}) * 1.2)
+    tx = call.build_transaction({"from": deployer.address, "gas": gas, "gasPrice": Wei(sender.gas_price),
+                                 "chainId": sender.chain_id, "nonce": Nonce(0)})
+    address = sender.send(deployer, tx)["contractAddress"]
+    if address is None:
+        raise LedgerError("the deployment transaction created no contract")
+    return w3.eth.contract(address=address, abi=abi)
+
+
 def _deploy(w3: Web3, sender: TxSender, deployer: LocalAccount, name: str, *args: Any) -> Contract:
     artifact = load_artifact(name)
-    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    call = factory.constructor(*args)
-    gas = int(call.estimate_gas({"from": deployer.address}) * 1.2)
-    tx = call.build_transaction({"from": deployer.address, "gas": gas, "gasPrice": sender.gas_price,
-                                 "chainId": sender.chain_id, "nonce": 0})
-    receipt = sender.send(deployer, tx)
-    address = receipt["contractAddress"]
-    if address is None:
-        raise LedgerError(f"deploying {name} created no contract")
-    return contract_at(w3, name, address)
+    return deploy_contract(w3, sender, deployer, artifact.abi, artifact.bytecode, *args)
 
 
 def deploy(

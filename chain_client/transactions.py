@@ -9,7 +9,7 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
-from chain_client.errors import REVERT_EXCEPTIONS, ContractRevert, LedgerError, decode_revert, revert_data_of
+from chain_client.errors import REVERT_EXCEPTIONS, LedgerError, decode_revert, revert_data_of
 from chain_client.nonces import NonceManager
 
 #: Multiplier applied to the gas estimate.

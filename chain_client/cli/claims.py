@@ -10,6 +10,7 @@ import typer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from rich.table import Table
 
+from chain_client.claims import Allocation, ClaimRequest
 from chain_client.cli.certificates import parse_material
 from chain_client.cli.common import (
     DeploymentOpt,
@@ -24,7 +25,6 @@ from chain_client.cli.common import (
     reports_errors,
     signer,
 )
-from chain_client.claims import Allocation, ClaimRequest
 from chain_client.vocabulary import CustodyModel, Material, identifier
 
 app = typer.Typer(no_args_is_help=True)
