@@ -16,6 +16,7 @@ from chain_client.build import load_artifact
 from chain_client.certificates import Certificates
 from chain_client.claims import Claims
 from chain_client.errors import LedgerError
+from chain_client.passports import Passports
 from chain_client.registry import Registry
 from chain_client.relay import RelayedSubmitter
 from chain_client.rules import EU_ARTICLE_8
@@ -29,6 +30,7 @@ SUITE = (
     "ProductionCertificates",
     "RecycledContentTargets",
     "UsageAttestations",
+    "BatteryPassports",
 )
 
 
@@ -105,6 +107,8 @@ def deploy(
     targets = _deploy(w3, sender, governance, "RecycledContentTargets", registry.address, forwarder.address)
     usage = _deploy(w3, sender, governance, "UsageAttestations", registry.address, certificates.address,
                     targets.address, forwarder.address)
+    passports = _deploy(w3, sender, governance, "BatteryPassports", registry.address, certificates.address,
+                        usage.address, forwarder.address)
     for authority, address in (authorities or {}).items():
         role = AUTHORITY_ROLES[authority]
         sender.submit(governance, registry.functions.grantRole(role, Web3.to_checksum_address(address)))
@@ -113,13 +117,13 @@ def deploy(
         sender.submit(governance, targets.functions.setTargets(
             milestone.year, int(milestone.effective_from.timestamp()), milestone.as_array()))
     contracts = {name: str(c.address) for name, c in zip(
-        SUITE, (forwarder, registry, certificates, targets, usage), strict=True)}
+        SUITE, (forwarder, registry, certificates, targets, usage, passports), strict=True)}
     return Deployment(chain_id=sender.chain_id, contracts=contracts, governance=governance.address,
                       block_number=start + 1, deployer=governance.address)
 
 
 class Ledger:
-    """A deployed suite seen through typed clients: ``registry``, ``certificates``, ``claims``."""
+    """A deployed suite seen through typed clients: ``registry``, ``certificates``, ``claims``, ``passports``."""
 
     def __init__(self, w3: Web3, deployment: Deployment, submitter: Submitter) -> None:
         if w3.eth.chain_id != deployment.chain_id:
@@ -132,6 +136,7 @@ class Ledger:
         self.registry = Registry(c["ParticipantRegistry"], submitter)
         self.certificates = Certificates(c["ProductionCertificates"], submitter)
         self.claims = Claims(c["UsageAttestations"], c["RecycledContentTargets"], submitter)
+        self.passports = Passports(c["BatteryPassports"], submitter)
 
     def relayed(self, sender: TxSender, relayer: LocalAccount) -> Ledger:
         """The same suite, with every write relayed through the forwarder by ``relayer``."""

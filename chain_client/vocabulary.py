@@ -124,3 +124,28 @@ def document_hash(source: Path | bytes | str) -> bytes:
     if isinstance(source, str):
         return keccak(text=source)
     return keccak(source)
+
+
+class BatteryCategory(IntEnum):
+    EV = 0
+    INDUSTRIAL = 1
+    LMT = 2
+    STATIONARY = 3
+
+
+class BatteryStatus(IntEnum):
+    """EU battery passport status vocabulary, plus the life-cycle steps before removal."""
+
+    NONE = 0
+    ORIGINAL = 1
+    IN_SERVICE = 2
+    REMOVED = 3
+    REUSED = 4
+    REPURPOSED = 5
+    REMANUFACTURED = 6
+    WASTE = 7
+    RECYCLED = 8
+
+    @property
+    def label(self) -> str:
+        return self.name.replace("_", " ").title().replace(" ", "")

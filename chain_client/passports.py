@@ -1,0 +1,159 @@
+"""Typed client of BatteryPassports (the battery life-cycle record)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+from web3.types import TxReceipt
+
+from chain_client.errors import decodes_reverts
+from chain_client.events import event_args
+from chain_client.transactions import Submitter
+from chain_client.vocabulary import BatteryCategory, BatteryStatus, identifier
+
+ZERO32 = b"\x00" * 32
+
+
+def battery_id(text: str) -> bytes:
+    """On-chain id of a battery: keccak256 of its canonical ISO/IEC 15459-style identifier."""
+    return identifier(text)
+
+
+@dataclass(frozen=True)
+class Model:
+    model_id: bytes
+    manufacturer: str
+    category: BatteryCategory
+    registered_at: int
+    data_hash: bytes
+
+
+@dataclass(frozen=True)
+class Battery:
+    battery_id: bytes
+    operator: str
+    status: BatteryStatus
+    closed: bool
+    sequence: int
+    updated_at: int
+    model_id: bytes
+    link: bytes
+    record_hash: bytes
+
+
+@dataclass(frozen=True)
+class Batch:
+    batch_id: int
+    manufacturer: str
+    count: int
+    anchored_at: int
+    model_id: bytes
+    root: bytes
+    data_hash: bytes
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    sequence: int
+    status: BatteryStatus
+    actor: str
+    operator: str
+    link: bytes
+    evidence_hash: bytes
+    block_number: int
+    transaction_hash: str
+
+
+class Passports:
+    def __init__(self, contract: Contract, submitter: Submitter) -> None:
+        self.contract = contract
+        self.submit = submitter.submit
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    # writes ------------------------------------------------------------------------------------------------
+    def register_model(self, maker: LocalAccount, model_id: bytes, category: BatteryCategory,
+                       data_hash: bytes = ZERO32) -> TxReceipt:
+        return self.submit(maker, self.contract.functions.registerModel(model_id, int(category), data_hash))
+
+    def register(self, maker: LocalAccount, battery: bytes, model_id: bytes, record_hash: bytes = ZERO32) -> TxReceipt:
+        return self.submit(maker, self.contract.functions.registerBattery(battery, model_id, record_hash))
+
+    def anchor_batch(self, maker: LocalAccount, model_id: bytes, root: bytes, count: int,
+                     data_hash: bytes = ZERO32) -> int:
+        receipt = self.submit(maker, self.contract.functions.anchorBatch(model_id, root, count, data_hash))
+        return int(event_args(self.contract, "BatchAnchored", receipt)["batchId"])
+
+    def materialize(self, caller: LocalAccount, batch_id: int, battery: bytes, proof: Sequence[bytes]) -> TxReceipt:
+        return self.submit(caller, self.contract.functions.materialize(batch_id, battery, list(proof)))
+
+    def transfer(self, operator: LocalAccount, battery: bytes, to: str, evidence: bytes = ZERO32) -> TxReceipt:
+        return self.submit(operator, self.contract.functions.transferCustody(
+            battery, Web3.to_checksum_address(to), evidence))
+
+    def put_in_service(self, ev_maker: LocalAccount, battery: bytes, vin_hash: bytes,
+                       evidence: bytes = ZERO32) -> TxReceipt:
+        return self.submit(ev_maker, self.contract.functions.putInService(battery, vin_hash, evidence))
+
+    def mark_removed(self, operator: LocalAccount, battery: bytes, evidence: bytes = ZERO32) -> TxReceipt:
+        return self.submit(operator, self.contract.functions.markRemoved(battery, evidence))
+
+    def start_second_life(self, operator: LocalAccount, battery: bytes, successor: bytes, status: BatteryStatus,
+                          evidence: bytes = ZERO32) -> TxReceipt:
+        return self.submit(operator, self.contract.functions.startSecondLife(battery, successor, int(status), evidence))
+
+    def mark_waste(self, operator: LocalAccount, battery: bytes, evidence: bytes = ZERO32) -> TxReceipt:
+        return self.submit(operator, self.contract.functions.markWaste(battery, evidence))
+
+    def mark_recycled(self, recycler: LocalAccount, battery: bytes, lot_id: int,
+                      evidence: bytes = ZERO32) -> TxReceipt:
+        return self.submit(recycler, self.contract.functions.markRecycled(battery, lot_id, evidence))
+
+    # reads -------------------------------------------------------------------------------------------------
+    @decodes_reverts
+    def model(self, model_id: bytes) -> Model:
+        m = self.contract.functions.model(model_id).call()
+        return Model(model_id, m[0], BatteryCategory(m[1]), m[2], bytes(m[3]))
+
+    @decodes_reverts
+    def battery(self, battery: bytes) -> Battery:
+        b = self.contract.functions.battery(battery).call()
+        return Battery(battery, b[0], BatteryStatus(b[1]), b[2], b[3], b[4], bytes(b[5]), bytes(b[6]), bytes(b[7]))
+
+    @decodes_reverts
+    def batch(self, batch_id: int) -> Batch:
+        b = self.contract.functions.batch(batch_id).call()
+        return Batch(batch_id, b[0], b[1], b[2], bytes(b[3]), bytes(b[4]), bytes(b[5]))
+
+    @decodes_reverts
+    def batch_count(self) -> int:
+        return int(self.contract.functions.batchCount().call())
+
+    @decodes_reverts
+    def is_in_batch(self, batch_id: int, battery: bytes, proof: Sequence[bytes]) -> bool:
+        return bool(self.contract.functions.isInBatch(batch_id, battery, list(proof)).call())
+
+    @decodes_reverts
+    def is_covered_by_claim(self, claim_id: int, battery: bytes, proof: Sequence[bytes]) -> bool:
+        return bool(self.contract.functions.isCoveredByClaim(claim_id, battery, list(proof)).call())
+
+    def history(self, battery: bytes, from_block: int = 0) -> list[HistoryEntry]:
+        """Every recorded event of ``battery``, in order (read from the chain's logs)."""
+        logs = self.contract.events.BatteryEventRecorded().get_logs(
+            from_block=from_block, argument_filters={"batteryId": battery})
+        entries = [HistoryEntry(e["args"]["sequence"], BatteryStatus(e["args"]["status"]), e["args"]["actor"],
+                                e["args"]["operator"], bytes(e["args"]["link"]), bytes(e["args"]["evidenceHash"]),
+                                e["blockNumber"], e["transactionHash"].hex()) for e in logs]
+        return sorted(entries, key=lambda h: h.sequence)
+
+    def batches_anchored_by(self, manufacturer: str, from_block: int = 0) -> dict[bytes, int]:
+        """Root -> batch id of every batch ``manufacturer`` anchored (for resuming an import)."""
+        logs = self.contract.events.BatchAnchored().get_logs(
+            from_block=from_block, argument_filters={"manufacturer": Web3.to_checksum_address(manufacturer)})
+        return {bytes(e["args"]["root"]): int(e["args"]["batchId"]) for e in logs}

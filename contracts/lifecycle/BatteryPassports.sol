@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {RegistryClient} from "../common/RegistryClient.sol";
+import {IBatteryPassports} from "../interfaces/IBatteryPassports.sol";
+import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
+import {IProductionCertificates} from "../interfaces/IProductionCertificates.sol";
+import {IUsageAttestations} from "../interfaces/IUsageAttestations.sol";
+
+/// @title BatteryPassports
+/// @notice The battery life-cycle record: models, batteries (single or Merkle-anchored batches), custody and the
+/// EU status machine, with links to the certification contracts.
+contract BatteryPassports is IBatteryPassports, RegistryClient {
+    uint32 private constant _MAKER = uint32(1) << uint8(IParticipantRegistry.BusinessRole.CellMaker);
+    uint32 private constant _EV_MAKER = uint32(1) << uint8(IParticipantRegistry.BusinessRole.EvMaker);
+    uint32 private constant _DISMANTLER = uint32(1) << uint8(IParticipantRegistry.BusinessRole.CollectorDismantler);
+    uint32 private constant _REUSE = uint32(1) << uint8(IParticipantRegistry.BusinessRole.ReuseRemanufacturer);
+    uint32 private constant _RECYCLER = uint32(1) << uint8(IParticipantRegistry.BusinessRole.Recycler);
+    /// @dev Roles that may hold custody of a battery.
+    uint32 private constant _HANDLERS = _MAKER | _EV_MAKER | _DISMANTLER | _REUSE | _RECYCLER |
+        (uint32(1) << uint8(IParticipantRegistry.BusinessRole.Transporter)) |
+        (uint32(1) << uint8(IParticipantRegistry.BusinessRole.StorageOperator));
+
+    /// @notice The production certificates a recycled battery links to.
+    IProductionCertificates public immutable certificates;
+    /// @notice The usage attestations whose `batteriesRoot` a battery can prove membership of.
+    IUsageAttestations public immutable usage;
+
+    mapping(bytes32 modelId => Model) private _models;
+    mapping(bytes32 batteryId => Battery) private _batteries;
+    mapping(uint256 batchId => Batch) private _batches;
+    uint256 private _batchCount;
+
+    constructor(
+        IParticipantRegistry registry_,
+        IProductionCertificates certificates_,
+        IUsageAttestations usage_,
+        address trustedForwarder
+    ) RegistryClient(registry_, trustedForwarder) {
+        certificates = certificates_;
+        usage = usage_;
+    }
+
+    // ------------------------------------------------------------------------------------------- registration
+
+    /// @inheritdoc IBatteryPassports
+    function registerModel(bytes32 modelId, BatteryCategory category, bytes32 dataHash) external {
+        address maker = _participant(_MAKER);
+        if (modelId == bytes32(0)) revert PassportZeroId();
+        if (_models[modelId].manufacturer != address(0)) revert PassportModelExists(modelId);
+        _models[modelId] = Model(maker, category, uint64(block.timestamp), dataHash);
+        emit ModelRegistered(modelId, maker, category, dataHash);
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function registerBattery(bytes32 batteryId, bytes32 modelId, bytes32 recordHash) external {
+        address maker = _participant(_MAKER);
+        _requireOwnModel(modelId, maker);
+        _create(batteryId, modelId, maker, BatteryStatus.Original, bytes32(0), recordHash, 0);
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function anchorBatch(bytes32 modelId, bytes32 root, uint32 count, bytes32 dataHash) external returns (uint256 batchId) {
+        address maker = _participant(_MAKER);
+        _requireOwnModel(modelId, maker);
+        if (count == 0 || root == bytes32(0)) revert PassportEmptyBatch();
+        batchId = ++_batchCount;
+        _batches[batchId] = Batch(maker, count, uint64(block.timestamp), modelId, root, dataHash);
+        emit BatchAnchored(batchId, modelId, maker, count, root, dataHash);
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function materialize(uint256 batchId, bytes32 batteryId, bytes32[] calldata proof) external {
+        Batch storage b = _batches[batchId];
+        if (b.manufacturer == address(0)) revert PassportUnknownBatch(batchId);
+        if (!MerkleProof.verifyCalldata(proof, b.root, _leaf(batteryId))) revert PassportInvalidProof(batchId, batteryId);
+        _create(batteryId, b.modelId, b.manufacturer, BatteryStatus.Original, bytes32(0), b.dataHash, batchId);
+    }
+
+    // ---------------------------------------------------------------------------------------------- life cycle
+
+    /// @inheritdoc IBatteryPassports
+    function transferCustody(bytes32 batteryId, address to, bytes32 evidenceHash) external {
+        (Battery storage b, address actor) = _operated(batteryId, _HANDLERS);
+        registry.checkActive(to, _HANDLERS);
+        if (b.closed || b.status == BatteryStatus.Recycled) {
+            revert PassportInvalidTransition(batteryId, b.status, b.status);
+        }
+        b.operator = to;
+        _record(batteryId, b, actor, b.status, b.link, evidenceHash);
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function putInService(bytes32 batteryId, bytes32 vinHash, bytes32 evidenceHash) external {
+        (Battery storage b, address actor) = _operated(batteryId, _EV_MAKER);
+        _transition(batteryId, b, BatteryStatus.Original, BatteryStatus.InService);
+        _record(batteryId, b, actor, BatteryStatus.InService, vinHash, evidenceHash);
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function markRemoved(bytes32 batteryId, bytes32 evidenceHash) external {
+        (Battery storage b, address actor) = _operated(batteryId, _EV_MAKER | _DISMANTLER);
+        _transition(batteryId, b, BatteryStatus.InService, BatteryStatus.Removed);
+        _record(batteryId, b, actor, BatteryStatus.Removed, b.link, evidenceHash);
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function startSecondLife(bytes32 batteryId, bytes32 successorId, BatteryStatus status, bytes32 evidenceHash)
+        external
+    {
+        (Battery storage b, address actor) = _operated(batteryId, _REUSE);
+        if (status != BatteryStatus.Reused && status != BatteryStatus.Repurposed && status != BatteryStatus.Remanufactured) {
+            revert PassportInvalidTransition(batteryId, b.status, status);
+        }
+        _transition(batteryId, b, BatteryStatus.Removed, status);
+        b.closed = true;
+        _record(batteryId, b, actor, status, successorId, evidenceHash);
+        _create(successorId, b.modelId, actor, status, batteryId, evidenceHash, 0);
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function markWaste(bytes32 batteryId, bytes32 evidenceHash) external {
+        (Battery storage b, address actor) = _operated(batteryId, _HANDLERS);
+        BatteryStatus s = b.status;
+        bool allowed = !b.closed &&
+            (s == BatteryStatus.Removed || s == BatteryStatus.Reused || s == BatteryStatus.Repurposed ||
+                s == BatteryStatus.Remanufactured);
+        if (!allowed) revert PassportInvalidTransition(batteryId, s, BatteryStatus.Waste);
+        b.status = BatteryStatus.Waste;
+        _record(batteryId, b, actor, BatteryStatus.Waste, b.link, evidenceHash);
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function markRecycled(bytes32 batteryId, uint256 lotId, bytes32 evidenceHash) external {
+        (Battery storage b, address actor) = _operated(batteryId, _RECYCLER);
+        _transition(batteryId, b, BatteryStatus.Waste, BatteryStatus.Recycled);
+        IProductionCertificates.Lot memory lot = certificates.lot(lotId);
+        if (lot.recycler != actor) revert PassportLotMismatch(lotId, actor);
+        b.closed = true;
+        _record(batteryId, b, actor, BatteryStatus.Recycled, bytes32(lotId), evidenceHash);
+    }
+
+    // --------------------------------------------------------------------------------------------------- views
+
+    /// @inheritdoc IBatteryPassports
+    function model(bytes32 modelId) external view returns (Model memory) {
+        return _models[modelId];
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function battery(bytes32 batteryId) external view returns (Battery memory) {
+        return _batteries[batteryId];
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function batch(uint256 batchId) external view returns (Batch memory) {
+        return _batches[batchId];
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function batchCount() external view returns (uint256) {
+        return _batchCount;
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function isInBatch(uint256 batchId, bytes32 batteryId, bytes32[] calldata proof) external view returns (bool) {
+        bytes32 root = _batches[batchId].root;
+        return root != bytes32(0) && MerkleProof.verifyCalldata(proof, root, _leaf(batteryId));
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function isCoveredByClaim(uint256 claimId, bytes32 batteryId, bytes32[] calldata proof) external view returns (bool) {
+        bytes32 root = usage.claim(claimId).batteriesRoot;
+        return root != bytes32(0) && MerkleProof.verifyCalldata(proof, root, _leaf(batteryId));
+    }
+
+    // ------------------------------------------------------------------------------------------------ internal
+
+    /// @dev OpenZeppelin StandardMerkleTree leaf of a `bytes32` value: double-hashed against second preimages.
+    function _leaf(bytes32 batteryId) private pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(batteryId))));
+    }
+
+    function _requireOwnModel(bytes32 modelId, address maker) private view {
+        address manufacturer = _models[modelId].manufacturer;
+        if (manufacturer == address(0)) revert PassportUnknownModel(modelId);
+        if (manufacturer != maker) revert PassportNotManufacturer(modelId, maker);
+    }
+
+    function _create(
+        bytes32 batteryId,
+        bytes32 modelId,
+        address operator,
+        BatteryStatus status,
+        bytes32 link,
+        bytes32 recordHash,
+        uint256 batchId
+    ) private {
+        if (batteryId == bytes32(0)) revert PassportZeroId();
+        Battery storage b = _batteries[batteryId];
+        if (b.status != BatteryStatus.None) revert PassportBatteryExists(batteryId);
+        b.operator = operator;
+        b.status = status;
+        b.modelId = modelId;
+        emit BatteryRegistered(batteryId, modelId, operator, batchId);
+        _record(batteryId, b, _msgSender(), status, link, recordHash);
+    }
+
+    function _operated(bytes32 batteryId, uint32 roles) private view returns (Battery storage b, address actor) {
+        actor = _participant(roles);
+        b = _batteries[batteryId];
+        if (b.status == BatteryStatus.None) revert PassportUnknownBattery(batteryId);
+        if (b.operator != actor) revert PassportNotOperator(batteryId, actor, b.operator);
+    }
+
+    function _transition(bytes32 batteryId, Battery storage b, BatteryStatus from, BatteryStatus to) private {
+        if (b.status != from || b.closed) revert PassportInvalidTransition(batteryId, b.status, to);
+        b.status = to;
+    }
+
+    function _record(
+        bytes32 batteryId,
+        Battery storage b,
+        address actor,
+        BatteryStatus status,
+        bytes32 link,
+        bytes32 evidenceHash
+    ) private {
+        uint32 sequence = b.sequence + 1;
+        b.sequence = sequence;
+        b.updatedAt = uint40(block.timestamp);
+        b.link = link;
+        b.recordHash = evidenceHash;
+        emit BatteryEventRecorded(batteryId, sequence, status, actor, b.operator, link, evidenceHash);
+    }
+}
