@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
@@ -9,13 +10,18 @@ from rich.console import Console
 from rich.table import Table
 
 from chain_client.backends import Backend
+from chain_client.battery_import import batch_file_bytes
 from chain_client.certificates import LotApplication
 from chain_client.claims import Allocation, ClaimRequest, Compliance, MetalShare
 from chain_client.errors import ContractRevert
+from chain_client.merkle import MerkleTree, keccak
+from chain_client.passports import HistoryEntry, battery_id
 from chain_client.rules import EU_ARTICLE_8
 from chain_client.suite import Ledger, deploy
 from chain_client.transactions import TxSender
 from chain_client.vocabulary import (
+    BatteryCategory,
+    BatteryStatus,
     BusinessRole,
     CustodyModel,
     Feedstock,
@@ -28,7 +34,10 @@ from chain_client.vocabulary import (
 DAY = 86_400
 KG = 1_000  # grams
 
-PARTIES = ("governance", "moe", "motie", "molit", "portal", "recycler", "processor", "cell_maker", "importer")
+PARTIES = ("governance", "moe", "motie", "molit", "portal", "recycler", "processor", "cell_maker", "importer",
+           "ev_maker", "dismantler", "reuser")
+MODEL_NAME = "K-CELL NCM811 E-Pouch 78Ah"
+BATCH_SIZE = 1_000
 
 
 @dataclass
@@ -71,12 +80,15 @@ def run_demo(backend: Backend, console: Console | None = None) -> DemoResult:
                  document_hash("dossier: Daehan Precursor"))
     reg.register(a["motie"], a["cell_maker"].address, [BusinessRole.CELL_MAKER], document_hash("dossier: K-Cell"))
     reg.register(a["motie"], a["importer"].address, [BusinessRole.IMPORTER_VERIFIER], document_hash("dossier: EU-Imp"))
+    reg.register(a["molit"], a["ev_maker"].address, [BusinessRole.EV_MAKER], document_hash("dossier: K-Motors"))
+    reg.register(a["moe"], a["dismantler"].address, [BusinessRole.COLLECTOR_DISMANTLER], document_hash("dossier: D"))
+    reg.register(a["motie"], a["reuser"].address, [BusinessRole.REUSE_REMANUFACTURER], document_hash("dossier: R"))
     now = int(w3.eth.get_block("latest")["timestamp"])
     plant = identifier("KR-HANBIT-GUMI-01")
     reg.register_facility(a["moe"], plant, a["recycler"].address, now - 400 * DAY, now + 700 * DAY,
                           document_hash("scope registration: hydrometallurgy line 1"))
-    step("MoE and MOTIE registered a recycler, a material processor, a cell maker and an importer; MoE "
-         "registered the recycler's plant with a scope valid for two years")
+    step("MoE, MOTIE and MOLIT registered a recycler, a material processor, a cell maker, an importer, an EV maker, "
+         "a dismantler and a repurposing business; MoE registered the recycler's plant (scope valid two years)")
 
     lots_spec = {
         "Li": (Material.LITHIUM, Feedstock.POST_CONSUMER, 90 * KG, "Li2CO3"),
@@ -104,8 +116,18 @@ def run_demo(backend: Backend, console: Console | None = None) -> DemoResult:
     step("certified quantities moved with shipments: 60 of 90 kg Li to the cell maker; 400 kg Ni to the "
          "processor, 250 kg of it on to the cell maker; 300 kg Ni and 200 kg Co to the cell maker")
 
+    model_id = identifier(MODEL_NAME)
+    ledger.passports.register_model(a["cell_maker"], model_id, BatteryCategory.EV,
+                                    document_hash("public model data sheet: NCM811, 78 Ah, 3.65 V"))
+    serials = [f"KR:KCELL:EV:{n:07d}" for n in range(1, BATCH_SIZE + 1)]
+    tree = MerkleTree(battery_id(s) for s in serials)
+    batch_id = ledger.passports.anchor_batch(a["cell_maker"], model_id, tree.root, len(serials),
+                                             keccak(batch_file_bytes(serials)))
+    step(f"the cell maker registered model {MODEL_NAME!r} and anchored batch #{batch_id}: {len(serials):,} "
+         "batteries in one Merkle root")
+
     request = ClaimRequest(
-        battery_model=identifier("K-CELL NCM811 E-Pouch 78Ah"),
+        battery_model=model_id,
         plant=identifier("KR-KCELL-OCHANG-02"),
         period_start=now - 180 * DAY,
         period_end=now - DAY,
@@ -117,6 +139,7 @@ def run_demo(backend: Backend, console: Console | None = None) -> DemoResult:
             Allocation(lots["Ni-post"], 300 * KG),
             Allocation(lots["Co"], 200 * KG),
         ],
+        batteries_root=tree.root,
         evidence_hash=document_hash("bill of materials, K-Cell Ochang 2026 H1"),
     )
     claim_id = relayed.claims.open(a["cell_maker"], request)
@@ -134,6 +157,8 @@ def run_demo(backend: Backend, console: Console | None = None) -> DemoResult:
     else:
         raise AssertionError("the double spend went through")
 
+    battery_life(ledger, a, serials[0], tree, batch_id, claim_id, now, plant, step)
+
     result.revoked_lot = lots["Co"]
     ledger.certificates.revoke(a["moe"], result.revoked_lot, document_hash("audit finding: cobalt lot mislabelled"))
     result.compliance_after = {m.year: ledger.claims.compliance(claim_id, m.year) for m in EU_ARTICLE_8}
@@ -142,6 +167,40 @@ def run_demo(backend: Backend, console: Console | None = None) -> DemoResult:
          f"(lot #{lot_id})")
     print_report(out, result)
     return result
+
+
+def battery_life(ledger: Ledger, a: dict[str, LocalAccount], serial: str, tree: MerkleTree, batch_id: int,
+                 claim_id: int, now: int, plant: bytes, step: Callable[[str], None]) -> None:
+    """One battery of the batch, from manufacture to recycling."""
+    p, bid = ledger.passports, battery_id(serial)
+    covered = p.is_covered_by_claim(claim_id, bid, tree.proof(bid))
+    step(f"battery {serial} proves with its leaf and a {len(tree.proof(bid))}-hash proof that attested claim "
+         f"#{claim_id} covers it: {covered}")
+    p.materialize(a["cell_maker"], batch_id, bid, tree.proof(bid))
+    p.transfer(a["cell_maker"], bid, a["ev_maker"].address, document_hash("delivery note"))
+    p.put_in_service(a["ev_maker"], bid, identifier("KMHK381GFPU000001"), document_hash("vehicle registration"))
+    p.transfer(a["ev_maker"], bid, a["dismantler"].address, document_hash("end-of-use handover"))
+    p.mark_removed(a["dismantler"], bid, document_hash("removal report"))
+    p.transfer(a["dismantler"], bid, a["reuser"].address, document_hash("sale record"))
+    successor = battery_id("KR:REPURPOSE:ESS:0000001")
+    p.start_second_life(a["reuser"], bid, successor, BatteryStatus.REPURPOSED, document_hash("ESS conversion"))
+    p.mark_waste(a["reuser"], successor, document_hash("end of second life"))
+    p.transfer(a["reuser"], successor, a["recycler"].address, document_hash("waste transfer note"))
+    lot_id = ledger.certificates.apply(a["recycler"], LotApplication(
+        Material.LITHIUM, Feedstock.POST_CONSUMER, 2 * KG, short_string("Li2CO3"), plant, now - 60 * DAY, now - DAY,
+        source_root=MerkleTree([successor]).root, evidence_hash=document_hash("assay of recycled ESS battery")))
+    p.mark_recycled(a["recycler"], successor, lot_id, document_hash("recycling certificate"))
+    steps = f"{life_steps(p.history(bid))} | new passport: {life_steps(p.history(successor))}"
+    step(f"battery {serial} lived its life, one custody change at a time: {steps} (linked to lot #{lot_id})")
+
+
+def life_steps(history: list[HistoryEntry]) -> str:
+    """``Original -> handover -> InService ...``: a status change shows its status, a custody change 'handover'."""
+    labels, previous = [], None
+    for h in history:
+        labels.append(h.status.label if h.status != previous else "handover")
+        previous = h.status
+    return " -> ".join(labels)
 
 
 def _pct(bps: int) -> str:

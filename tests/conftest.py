@@ -18,13 +18,14 @@ from chain_client.backends import Backend, EmbeddedBackend, RpcBackend
 from chain_client.certificates import LotApplication
 from chain_client.suite import Deployment, Ledger, deploy
 from chain_client.transactions import TxSender
-from chain_client.vocabulary import BusinessRole, Feedstock, Material, identifier, short_string
+from chain_client.vocabulary import BatteryCategory, BusinessRole, Feedstock, Material, identifier, short_string
 
 DAY = 86_400
 PARTIES = ("governance", "moe", "motie", "molit", "portal", "recycler", "recycler2", "processor", "cell_maker",
-           "cell_maker2", "importer", "stranger")
+           "cell_maker2", "importer", "stranger", "ev_maker", "dismantler", "reuser", "transporter")
 FACILITY = identifier("KR-RECYCLER-PLANT-1")
 FACILITY2 = identifier("KR-RECYCLER2-PLANT-1")
+MODEL = identifier("K-CELL NCM811 E-Pouch 78Ah")
 
 
 @dataclass
@@ -80,6 +81,11 @@ def _base_state(backend: Backend) -> World:
     reg.register(a["motie"], a["cell_maker"].address, [BusinessRole.CELL_MAKER])
     reg.register(a["motie"], a["cell_maker2"].address, [BusinessRole.CELL_MAKER])
     reg.register(a["motie"], a["importer"].address, [BusinessRole.IMPORTER_VERIFIER])
+    reg.register(a["molit"], a["ev_maker"].address, [BusinessRole.EV_MAKER])
+    reg.register(a["moe"], a["dismantler"].address, [BusinessRole.COLLECTOR_DISMANTLER])
+    reg.register(a["motie"], a["reuser"].address, [BusinessRole.REUSE_REMANUFACTURER])
+    reg.register(a["moe"], a["transporter"].address, [BusinessRole.TRANSPORTER])
+    ledger.passports.register_model(a["cell_maker"], MODEL, BatteryCategory.EV, b"\x66" * 32)
     now = int(backend.w3.eth.get_block("latest")["timestamp"])
     reg.register_facility(a["moe"], FACILITY, a["recycler"].address, now - 365 * DAY, now + 365 * DAY)
     reg.register_facility(a["moe"], FACILITY2, a["recycler2"].address, now - 365 * DAY, now + 365 * DAY)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from chain_client.cli import certificates, claims, registry, suite
+from chain_client.cli import battery, certificates, claims, registry, suite
 
 app = typer.Typer(
     name="bledger",
@@ -16,3 +16,4 @@ suite.attach(app)
 app.add_typer(registry.app, name="registry", help="Business registration (authorities).")
 app.add_typer(certificates.app, name="cert", help="Production certificates (recyclers, MoE, holders).")
 app.add_typer(claims.app, name="claim", help="Usage claims and attestations (cell makers, MOTIE, verifiers).")
+app.add_typer(battery.app, name="battery", help="Battery life-cycle record (passport): register, import, move, prove.")

@@ -1,0 +1,145 @@
+"""Bulk registration: a CSV / JSON Lines file of batteries becomes Merkle-anchored batches on-chain.
+
+Each batch (consecutive rows of one model, ``batch_size`` at most) is validated whole before anything is sent: a
+malformed line or a duplicate identifier stops the import with file and line, and nothing of that batch is anchored
+or indexed. Anchored batches are journaled in the :class:`BatteryIndex`; running the same import again skips them,
+and a batch whose transaction went through just before an interruption is recognised on-chain by its root and not
+anchored twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import groupby
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+
+from chain_client.battery_files import BatteryRow, FileFormatError, read_rows
+from chain_client.battery_index import BatteryIndex, IndexedBatch
+from chain_client.errors import LedgerError
+from chain_client.merkle import MerkleTree, keccak
+from chain_client.passports import Passports
+from chain_client.vocabulary import identifier
+
+DEFAULT_BATCH_SIZE = 10_000
+
+
+class DuplicateBattery(LedgerError):
+    """An identifier that is already registered, or repeated in the file."""
+
+
+@dataclass
+class ImportReport:
+    batches: int = 0
+    batteries: int = 0
+    skipped_lines: int = 0
+    resumed_batches: int = 0
+    batch_ids: list[int] = field(default_factory=list)
+
+
+def _batches(rows: Iterator[BatteryRow], size: int) -> Iterator[list[BatteryRow]]:
+    """Consecutive rows of one model, at most ``size`` per batch."""
+    for _, same_model in groupby(rows, key=lambda r: r.model):
+        chunk: list[BatteryRow] = []
+        for row in same_model:
+            chunk.append(row)
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
+def batch_file_bytes(identifiers: list[str]) -> bytes:
+    """The off-chain batch file: one identifier a line, in input order. Its keccak256 is anchored with the root."""
+    return ("\n".join(identifiers) + "\n").encode()
+
+
+def tree_of_file(path: Path) -> tuple[MerkleTree, list[str]]:
+    identifiers = path.read_text().splitlines()
+    return MerkleTree(keccak(i.encode()) for i in identifiers), identifiers
+
+
+def import_file(
+    path: Path,
+    passports: Passports,
+    manufacturer: LocalAccount,
+    index: BatteryIndex,
+    data_dir: Path,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Imports ``path``; ``progress`` is called with the number of lines done after each batch."""
+    if batch_size < 1:
+        raise ValueError("batch size must be at least 1")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    source = str(path.resolve())
+    done_until = index.last_imported_line(source)
+    report = ImportReport()
+    on_chain: dict[bytes, int] | None = None
+    model_ids: dict[str, bytes] = {}
+    rows = (r for r in read_rows(path) if r.line > done_until)
+    if done_until and progress:
+        progress(done_until)
+    for chunk in _batches(rows, batch_size):
+        ids = [keccak(r.identifier.encode()) for r in chunk]
+        _check_duplicates(path, chunk, ids, index)
+        model_id = model_ids.get(chunk[0].model)
+        if model_id is None:
+            model_id = model_ids[chunk[0].model] = identifier(chunk[0].model)
+            if passports.model(model_id).manufacturer != manufacturer.address:
+                raise FileFormatError(path, chunk[0].line, f"model {chunk[0].model!r} is not registered on-chain by "
+                                                           f"{manufacturer.address}: run `bledger battery model` first")
+        tree = MerkleTree(ids)
+        content = batch_file_bytes([r.identifier for r in chunk])
+        data_file = data_dir / f"batch-{tree.root.hex()}.txt"
+        data_file.write_bytes(content)
+        with index.transaction():
+            index.add_batteries((i, r.identifier, tree.root, f"{path.name}:{r.line}") for i, r in zip(ids, chunk))
+            if on_chain is None:
+                on_chain = passports.batches_anchored_by(manufacturer.address)
+            batch_id = on_chain.get(tree.root)
+            tx_hash = "resumed"
+            if batch_id is None:
+                receipt_id = passports.anchor_batch(manufacturer, model_id, tree.root, len(chunk), keccak(content))
+                batch_id, tx_hash = receipt_id, "anchored"
+            else:
+                report.resumed_batches += 1
+            index.add_batch(IndexedBatch(tree.root, batch_id, chunk[0].model, len(chunk), source, chunk[0].line,
+                                         chunk[-1].line, data_file), tx_hash)
+        report.batches += 1
+        report.batteries += len(chunk)
+        report.batch_ids.append(batch_id)
+        if progress:
+            progress(chunk[-1].line)
+    report.skipped_lines = done_until
+    return report
+
+
+def _check_duplicates(path: Path, chunk: list[BatteryRow], ids: list[bytes], index: BatteryIndex) -> None:
+    seen: dict[bytes, int] = {}
+    for battery_id, row in zip(ids, chunk, strict=True):
+        if battery_id in seen:
+            raise DuplicateBattery(f"{path}:{row.line}: {row.identifier} repeats line {seen[battery_id]}")
+        seen[battery_id] = row.line
+    existing = index.find_existing(ids)
+    if existing:
+        first = next(r for i, r in zip(ids, chunk, strict=True) if i in existing)
+        raise DuplicateBattery(f"{path}:{first.line}: {first.identifier} is already registered "
+                               f"({existing[keccak(first.identifier.encode())]}); nothing of this batch was imported")
+
+
+def proof_for(index: BatteryIndex, identifier_text: str) -> tuple[IndexedBatch, list[bytes]]:
+    """The batch of a battery and its Merkle proof, rebuilt from the batch file (checked against its hash)."""
+    battery = keccak(identifier_text.strip().encode())
+    batch = index.batch_of(battery)
+    if batch is None:
+        raise LedgerError(f"{identifier_text} is not in any imported batch")
+    tree, _ = tree_of_file(batch.data_file)
+    if tree.root != batch.root:
+        raise LedgerError(f"batch file {batch.data_file} does not match its anchored root")
+    return batch, tree.proof(battery)
+
+

@@ -1,0 +1,121 @@
+"""The manufacturer-side index of registered batteries: which batch holds which id, and where the batch file is.
+
+It is an index, not a second truth: the chain holds the batch roots and the batch files are bound to them by hash,
+so the index can be rebuilt from the batch files (``BatteryIndex.rebuild``). It serves duplicate detection before
+anchoring, resuming interrupted imports, and proofs.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS batteries (
+    id BLOB PRIMARY KEY,        -- keccak256 of the identifier
+    identifier TEXT NOT NULL,
+    batch_root BLOB,            -- NULL for a battery registered on its own
+    source TEXT NOT NULL,       -- file:line it came from, or 'single'
+    registered_on_chain INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batches (
+    root BLOB PRIMARY KEY,
+    batch_id INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    first_line INTEGER NOT NULL,
+    last_line INTEGER NOT NULL,
+    data_file TEXT NOT NULL,
+    tx_hash TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class IndexedBatch:
+    root: bytes
+    batch_id: int
+    model: str
+    count: int
+    source: str
+    first_line: int
+    last_line: int
+    data_file: Path
+
+
+class BatteryIndex:
+    """A SQLite file. Use one per manufacturer and chain."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: rolled back if the block raises (the batch then leaves no trace)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def find_existing(self, ids: Iterable[bytes]) -> dict[bytes, str]:
+        """Those of ``ids`` already indexed, with where they came from."""
+        found: dict[bytes, str] = {}
+        chunk: list[bytes] = []
+        for battery_id in ids:
+            chunk.append(battery_id)
+            if len(chunk) == 900:
+                found.update(self._lookup(chunk))
+                chunk = []
+        if chunk:
+            found.update(self._lookup(chunk))
+        return found
+
+    def _lookup(self, chunk: list[bytes]) -> dict[bytes, str]:
+        marks = ",".join("?" * len(chunk))
+        rows = self.db.execute(f"SELECT id, source FROM batteries WHERE id IN ({marks})", chunk)
+        return {bytes(r[0]): r[1] for r in rows}
+
+    def add_batteries(self, rows: Iterable[tuple[bytes, str, bytes | None, str]]) -> None:
+        """Inserts (id, identifier, batch root, source) rows; a duplicate raises ``sqlite3.IntegrityError``."""
+        self.db.executemany("INSERT INTO batteries (id, identifier, batch_root, source) VALUES (?, ?, ?, ?)", rows)
+
+    def add_batch(self, batch: IndexedBatch, tx_hash: str) -> None:
+        self.db.execute(
+            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (batch.root, batch.batch_id, batch.model, batch.count, batch.source, batch.first_line, batch.last_line,
+             str(batch.data_file), tx_hash),
+        )
+
+    def last_imported_line(self, source: str) -> int:
+        row = self.db.execute("SELECT MAX(last_line) FROM batches WHERE source = ?", (source,)).fetchone()
+        return int(row[0] or 0)
+
+    def batch_of(self, battery_id: bytes) -> IndexedBatch | None:
+        row = self.db.execute(
+            "SELECT b.root, b.batch_id, b.model, b.count, b.source, b.first_line, b.last_line, b.data_file "
+            "FROM batteries t JOIN batches b ON b.root = t.batch_root WHERE t.id = ?", (battery_id,)).fetchone()
+        if row is None:
+            return None
+        return IndexedBatch(bytes(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], Path(row[7]))
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM batteries").fetchone()[0])
+
+    def identifier_of(self, battery_id: bytes) -> str | None:
+        row = self.db.execute("SELECT identifier FROM batteries WHERE id = ?", (battery_id,)).fetchone()
+        return None if row is None else str(row[0])

@@ -1,0 +1,228 @@
+"""``bledger battery``: the battery life-cycle record (passport)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from chain_client.battery_files import count_lines
+from chain_client.battery_import import DEFAULT_BATCH_SIZE, import_file, proof_for
+from chain_client.battery_index import BatteryIndex
+from chain_client.cli.common import (
+    DeploymentOpt,
+    KeyOpt,
+    RelayerOpt,
+    RpcOpt,
+    console,
+    doc_hash,
+    open_ledger,
+    reports_errors,
+    signer,
+)
+from chain_client.errors import LedgerError
+from chain_client.passport_export import export_passport
+from chain_client.passports import battery_id
+from chain_client.suite import Ledger
+from chain_client.vocabulary import BatteryCategory, BatteryStatus, identifier
+
+app = typer.Typer(no_args_is_help=True)
+
+DataOpt = Annotated[Path, typer.Option("--data", envvar="BLEDGER_DATA",
+                                       help="Folder of the battery index and the off-chain batch files.")]
+EvidenceOpt = Annotated[Path | None, typer.Option("--evidence", help="Evidence document; its hash goes on-chain.")]
+
+
+def _index(data: Path) -> BatteryIndex:
+    return BatteryIndex(data / "index.sqlite")
+
+
+def ensure_on_chain(ledger: Ledger, data: Path, caller_key: str, ident: str) -> bytes:
+    """The battery's id; a battery known only through an anchored batch first gets its own record, by proof."""
+    bid = battery_id(ident)
+    if ledger.passports.battery(bid).status != BatteryStatus.NONE:
+        return bid
+    index = _index(data)
+    try:
+        batch, proof = proof_for(index, ident)
+    finally:
+        index.close()
+    ledger.passports.materialize(signer(caller_key), batch.batch_id, bid, proof)
+    return bid
+
+
+@app.command()
+@reports_errors
+def model(
+    model_name: Annotated[str, typer.Argument(help="Model identifier.")],
+    category: Annotated[str, typer.Option(help="ev, industrial, lmt or stationary.")], rpc: RpcOpt,
+    data_sheet: Annotated[Path | None, typer.Option(help="Public model-level record (JSON); its hash goes on-chain.")]
+    = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+) -> None:
+    """Register a battery model (manufacturer)."""
+    try:
+        cat = BatteryCategory[category.upper()]
+    except KeyError:
+        raise ValueError(f"unknown category {category!r}: use ev, industrial, lmt or stationary") from None
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    ledger.passports.register_model(signer(key), identifier(model_name), cat, doc_hash(data_sheet))
+    console.print(f"model {model_name} registered")
+
+
+@app.command()
+@reports_errors
+def register(
+    ident: Annotated[str, typer.Argument(metavar="ID", help="Battery identifier.")], model_name: str, rpc: RpcOpt,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    data: DataOpt = Path("bledger-data"), record: EvidenceOpt = None,
+) -> None:
+    """Register one battery (manufacturer)."""
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    bid = battery_id(ident)
+    index = _index(data)
+    try:
+        existing = index.find_existing([bid])
+        if existing:
+            raise LedgerError(f"{ident} is already registered ({existing[bid]})")
+        with index.transaction():
+            index.add_batteries([(bid, ident.strip(), None, "single")])
+            receipt = ledger.passports.register(signer(key), bid, identifier(model_name), doc_hash(record))
+    finally:
+        index.close()
+    console.print(f"battery {ident} registered (gas {receipt['gasUsed']:,})")
+
+
+@app.command("import")
+@reports_errors
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV (with header) or JSON Lines file.")], rpc: RpcOpt,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    data: DataOpt = Path("bledger-data"),
+    batch_size: Annotated[int, typer.Option(help="Batteries per anchored batch.")] = DEFAULT_BATCH_SIZE,
+) -> None:
+    """Register batteries in bulk: Merkle-anchored batches, resumable, all-or-nothing per batch."""
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    total = count_lines(file)
+    index = _index(data)
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TimeRemainingColumn())
+    try:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task(f"importing {file.name}", total=total)
+            report = import_file(file, ledger.passports, signer(key), index, data / "batches", batch_size,
+                                 lambda line: progress.update(task, completed=line))
+            progress.update(task, completed=total)
+    finally:
+        index.close()
+    resumed = f", {report.skipped_lines:,} lines already imported before" if report.skipped_lines else ""
+    console.print(f"{report.batteries:,} batteries in {report.batches} batches anchored{resumed}")
+
+
+@app.command()
+@reports_errors
+def show(
+    ident: Annotated[str, typer.Argument(metavar="ID")], rpc: RpcOpt,
+    deployment: DeploymentOpt = Path("deployment.json"), data: DataOpt = Path("bledger-data"),
+) -> None:
+    """Show a battery's passport (DIN DKE SPEC 99100 names, by sharing tier) as JSON."""
+    ledger, _ = open_ledger(rpc, deployment)
+    bid = battery_id(ident)
+    if ledger.passports.battery(bid).status == BatteryStatus.NONE:
+        index = _index(data)
+        try:
+            batch, proof = proof_for(index, ident)
+        finally:
+            index.close()
+        ok = ledger.passports.is_in_batch(batch.batch_id, bid, proof)
+        console.print_json(json.dumps({"batteryPassportIdentifier": ident, "batteryStatus": "Original",
+                                       "registeredInBatch": batch.batch_id, "proofVerifiedOnChain": ok}))
+        return
+    console.print_json(json.dumps(export_passport(ledger.passports, ident, bid)))
+
+
+@app.command()
+@reports_errors
+def history(ident: Annotated[str, typer.Argument(metavar="ID")], rpc: RpcOpt,
+            deployment: DeploymentOpt = Path("deployment.json")) -> None:
+    """A battery's complete, ordered history."""
+    ledger, _ = open_ledger(rpc, deployment)
+    entries = ledger.passports.history(battery_id(ident))
+    if not entries:
+        raise LedgerError(f"no recorded history for {ident}")
+    for h in entries:
+        console.print(f"#{h.sequence:<3} block {h.block_number:<6} {h.status.label:<15} by {h.actor} -> operator "
+                      f"{h.operator}")
+
+
+@app.command()
+@reports_errors
+def transfer(
+    ident: Annotated[str, typer.Argument(metavar="ID")], to: str, rpc: RpcOpt,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    data: DataOpt = Path("bledger-data"), evidence: EvidenceOpt = None,
+) -> None:
+    """Hand custody of a battery to another registered operator (current operator)."""
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    bid = ensure_on_chain(ledger, data, key, ident)
+    ledger.passports.transfer(signer(key), bid, to, doc_hash(evidence))
+    console.print(f"{ident}: custody passed to {to}")
+
+
+@app.command()
+@reports_errors
+def status(
+    ident: Annotated[str, typer.Argument(metavar="ID")],
+    step: Annotated[str, typer.Argument(help="in-service, removed, reused, repurposed, remanufactured, waste, recycled")],
+    rpc: RpcOpt,
+    vin: Annotated[str | None, typer.Option(help="Vehicle identification number (in-service).")] = None,
+    successor: Annotated[str | None, typer.Option(help="New passport id (reused/repurposed/remanufactured).")] = None,
+    lot: Annotated[int | None, typer.Option(help="Certificate lot that consumed it (recycled).")] = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    data: DataOpt = Path("bledger-data"), evidence: EvidenceOpt = None,
+) -> None:
+    """Move a battery along its life cycle (the operator with the role the step needs)."""
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    p, who, ev = ledger.passports, signer(key), doc_hash(evidence)
+    bid = ensure_on_chain(ledger, data, key, ident)
+    if step == "in-service":
+        if not vin:
+            raise ValueError("in-service needs --vin")
+        p.put_in_service(who, bid, identifier(vin), ev)
+    elif step == "removed":
+        p.mark_removed(who, bid, ev)
+    elif step in ("reused", "repurposed", "remanufactured"):
+        if not successor:
+            raise ValueError(f"{step} needs --successor (the new passport's identifier)")
+        p.start_second_life(who, bid, battery_id(successor), BatteryStatus[step.upper()], ev)
+    elif step == "waste":
+        p.mark_waste(who, bid, ev)
+    elif step == "recycled":
+        if lot is None:
+            raise ValueError("recycled needs --lot")
+        p.mark_recycled(who, bid, lot, ev)
+    else:
+        raise ValueError(f"unknown step {step!r}")
+    console.print(f"{ident}: {step}")
+
+
+@app.command()
+@reports_errors
+def prove(
+    ident: Annotated[str, typer.Argument(metavar="ID")], rpc: RpcOpt,
+    deployment: DeploymentOpt = Path("deployment.json"), data: DataOpt = Path("bledger-data"),
+) -> None:
+    """Print a battery's batch, leaf proof, and whether the chain accepts it."""
+    ledger, _ = open_ledger(rpc, deployment)
+    index = _index(data)
+    try:
+        batch, proof = proof_for(index, ident)
+    finally:
+        index.close()
+    ok = ledger.passports.is_in_batch(batch.batch_id, battery_id(ident), proof)
+    console.print_json(json.dumps({"batteryPassportIdentifier": ident, "batchId": batch.batch_id,
+                                   "root": "0x" + batch.root.hex(), "proof": ["0x" + p.hex() for p in proof],
+                                   "verifiedOnChain": ok}))

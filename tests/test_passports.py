@@ -1,0 +1,142 @@
+"""Battery life-cycle record: registration (single and batch), custody, status machine, links, proofs."""
+
+from __future__ import annotations
+
+from chain_client.claims import Allocation, ClaimRequest
+from chain_client.merkle import MerkleTree
+from chain_client.passports import battery_id
+from chain_client.vocabulary import BatteryCategory, BatteryStatus, CustodyModel, Material, identifier
+from tests.conftest import DAY, FACILITY2, MODEL, World
+from tests.helpers import reverts
+
+B1 = battery_id("KR:KCELL:EV:000001")
+S = BatteryStatus
+
+
+def test_models_belong_to_their_manufacturer(world: World) -> None:
+    p = world.ledger.passports
+    m = p.model(MODEL)
+    assert (m.manufacturer, m.category, m.data_hash) == (world.cell_maker.address, BatteryCategory.EV, b"\x66" * 32)
+    reverts(lambda: p.register_model(world.cell_maker2, MODEL, BatteryCategory.EV), "PassportModelExists",
+            modelId=MODEL)
+    reverts(lambda: p.register_model(world.recycler, identifier("X"), BatteryCategory.EV), "RegistryMissingRole")
+    reverts(lambda: p.register(world.cell_maker2, B1, MODEL), "PassportNotManufacturer", modelId=MODEL,
+            caller=world.cell_maker2.address)
+    reverts(lambda: p.register(world.cell_maker, B1, identifier("NO-SUCH-MODEL")), "PassportUnknownModel")
+    assert p.battery(B1).status == S.NONE
+
+
+def test_single_registration_and_duplicate(world: World) -> None:
+    p = world.ledger.passports
+    p.register(world.cell_maker, B1, MODEL, b"\x01" * 32)
+    b = p.battery(B1)
+    assert (b.status, b.operator, b.sequence, b.model_id, b.record_hash) == (
+        S.ORIGINAL, world.cell_maker.address, 1, MODEL, b"\x01" * 32)
+    reverts(lambda: p.register(world.cell_maker, B1, MODEL), "PassportBatteryExists", batteryId=B1)
+    reverts(lambda: p.register(world.cell_maker, b"\x00" * 32, MODEL), "PassportZeroId")
+
+
+def test_batch_battery_is_provable_and_materialized_once(world: World) -> None:
+    p = world.ledger.passports
+    ids = [battery_id(f"KR:KCELL:EV:{i:06d}") for i in range(1, 101)]
+    tree = MerkleTree(ids)
+    batch_id = p.anchor_batch(world.cell_maker, MODEL, tree.root, len(ids), b"\x07" * 32)
+    assert p.batch(batch_id).count == 100
+    assert p.is_in_batch(batch_id, ids[42], tree.proof(ids[42]))
+    assert not p.is_in_batch(batch_id, ids[42], tree.proof(ids[43]))
+    outsider = battery_id("KR:KCELL:EV:999999")
+    reverts(lambda: p.materialize(world.stranger, batch_id, outsider, tree.proof(ids[1])), "PassportInvalidProof",
+            batchId=batch_id, batteryId=outsider)
+    p.materialize(world.stranger, batch_id, ids[42], tree.proof(ids[42]))  # anyone may, the proof is the authority
+    b = p.battery(ids[42])
+    assert (b.status, b.operator, b.model_id) == (S.ORIGINAL, world.cell_maker.address, MODEL)
+    reverts(lambda: p.materialize(world.stranger, batch_id, ids[42], tree.proof(ids[42])), "PassportBatteryExists")
+    reverts(lambda: p.materialize(world.stranger, 9, ids[1], tree.proof(ids[1])), "PassportUnknownBatch", batchId=9)
+    reverts(lambda: p.anchor_batch(world.cell_maker, MODEL, b"\x00" * 32, 5), "PassportEmptyBatch")
+    reverts(lambda: p.anchor_batch(world.cell_maker, MODEL, tree.root, 0), "PassportEmptyBatch")
+    reverts(lambda: p.anchor_batch(world.cell_maker2, MODEL, tree.root, 1), "PassportNotManufacturer")
+
+
+def test_whole_life_with_custody_and_second_life(world: World) -> None:
+    p = world.ledger.passports
+    p.register(world.cell_maker, B1, MODEL)
+    reverts(lambda: p.put_in_service(world.ev_maker, B1, identifier("KMHXX00XXXX000001")), "PassportNotOperator",
+            batteryId=B1, caller=world.ev_maker.address, operator=world.cell_maker.address)
+    p.transfer(world.cell_maker, B1, world.ev_maker.address, b"\x0a" * 32)
+    vin = identifier("KMHXX00XXXX000001")
+    p.put_in_service(world.ev_maker, B1, vin)
+    assert (p.battery(B1).status, p.battery(B1).link) == (S.IN_SERVICE, vin)
+    p.transfer(world.ev_maker, B1, world.dismantler.address)
+    p.mark_removed(world.dismantler, B1)
+    p.transfer(world.dismantler, B1, world.reuser.address)
+    second = battery_id("KR:REUSE:ESS:000001")
+    p.start_second_life(world.reuser, B1, second, S.REPURPOSED, b"\x0b" * 32)
+    old, new = p.battery(B1), p.battery(second)
+    assert (old.status, old.closed, old.link) == (S.REPURPOSED, True, second)
+    assert (new.status, new.closed, new.link, new.operator) == (S.REPURPOSED, False, B1, world.reuser.address)
+    reverts(lambda: p.mark_waste(world.reuser, B1), "PassportInvalidTransition", **{"from": S.REPURPOSED})
+    reverts(lambda: p.transfer(world.reuser, B1, world.recycler.address), "PassportInvalidTransition")
+    p.mark_waste(world.reuser, second)
+    p.transfer(world.reuser, second, world.recycler.address)
+    lot_id = world.certified_lot(Material.LITHIUM, 5_000)
+    p.mark_recycled(world.recycler, second, lot_id, b"\x0c" * 32)
+    end = p.battery(second)
+    assert (end.status, end.closed, int.from_bytes(end.link, "big")) == (S.RECYCLED, True, lot_id)
+    reverts(lambda: p.transfer(world.recycler, second, world.cell_maker.address), "PassportInvalidTransition")
+
+    history = p.history(B1)
+    assert [h.sequence for h in history] == list(range(1, 8))
+    assert [h.status for h in history] == [S.ORIGINAL, S.ORIGINAL, S.IN_SERVICE, S.IN_SERVICE, S.REMOVED,
+                                           S.REMOVED, S.REPURPOSED]
+    assert [h.operator for h in history][:3] == [world.cell_maker.address, world.ev_maker.address,
+                                                 world.ev_maker.address]
+    assert history[1].evidence_hash == b"\x0a" * 32
+    assert [h.status for h in p.history(second)] == [S.REPURPOSED, S.WASTE, S.WASTE, S.RECYCLED]
+
+
+def test_illegal_transitions_and_wrong_roles(world: World) -> None:
+    p = world.ledger.passports
+    p.register(world.cell_maker, B1, MODEL)
+    reverts(lambda: p.put_in_service(world.cell_maker, B1, b"\x01" * 32), "RegistryMissingRole",
+            account=world.cell_maker.address)
+    reverts(lambda: p.mark_removed(world.cell_maker, B1), "RegistryMissingRole")
+    p.transfer(world.cell_maker, B1, world.ev_maker.address)
+    reverts(lambda: p.mark_removed(world.ev_maker, B1), "PassportInvalidTransition", batteryId=B1,
+            **{"from": S.ORIGINAL, "to": S.REMOVED})
+    reverts(lambda: p.mark_waste(world.ev_maker, B1), "PassportInvalidTransition", **{"to": S.WASTE})
+    p.put_in_service(world.ev_maker, B1, b"\x01" * 32)
+    reverts(lambda: p.put_in_service(world.ev_maker, B1, b"\x01" * 32), "PassportInvalidTransition",
+            **{"from": S.IN_SERVICE})
+    p.mark_removed(world.ev_maker, B1)
+    reverts(lambda: p.start_second_life(world.ev_maker, B1, battery_id("N"), S.REUSED), "RegistryMissingRole")
+    p.transfer(world.ev_maker, B1, world.reuser.address)
+    reverts(lambda: p.start_second_life(world.reuser, B1, battery_id("N"), S.WASTE), "PassportInvalidTransition",
+            **{"to": S.WASTE})
+    reverts(lambda: p.start_second_life(world.reuser, B1, B1, S.REUSED), "PassportBatteryExists", batteryId=B1)
+    assert p.battery(B1).status == S.REMOVED  # the failed second life left nothing behind
+    p.mark_waste(world.reuser, B1)
+    reverts(lambda: p.mark_recycled(world.reuser, B1, 1), "RegistryMissingRole")
+    p.transfer(world.reuser, B1, world.recycler.address)
+    other_lot = world.ledger.certificates.apply(world.recycler2, world.application(facility=FACILITY2))
+    reverts(lambda: p.mark_recycled(world.recycler, B1, other_lot), "PassportLotMismatch", lotId=other_lot,
+            recycler=world.recycler.address)
+    reverts(lambda: p.transfer(world.recycler, B1, world.importer.address), "RegistryMissingRole",
+            account=world.importer.address)
+    reverts(lambda: p.transfer(world.recycler, B1, world.stranger.address), "RegistryUnknownParticipant")
+    reverts(lambda: p.transfer(world.recycler, battery_id("NOPE"), world.cell_maker.address),
+            "PassportUnknownBattery")
+    assert p.battery(B1).operator == world.recycler.address
+
+
+def test_a_battery_proves_which_attested_claim_covers_it(world: World) -> None:
+    p, claims = world.ledger.passports, world.ledger.claims
+    covered = [battery_id(f"KR:KCELL:EV:{i:06d}") for i in range(1, 51)]
+    tree = MerkleTree(covered)
+    lot_id = world.lot_held_by_cell_maker(Material.LITHIUM, 10_000)
+    claim_id = claims.open(world.cell_maker, ClaimRequest(
+        MODEL, identifier("PLANT"), world.now - 90 * DAY, world.now - DAY, CustodyModel.MASS_BALANCE,
+        {Material.LITHIUM: 100_000}, [Allocation(lot_id, 10_000)], batteries_root=tree.root))
+    claims.attest(world.motie, claim_id)
+    assert p.is_covered_by_claim(claim_id, covered[7], tree.proof(covered[7]))
+    assert not p.is_covered_by_claim(claim_id, battery_id("KR:OTHER:1"), tree.proof(covered[7]))
+    reverts(lambda: p.is_covered_by_claim(99, covered[7], tree.proof(covered[7])), "ClaimsUnknownClaim")
