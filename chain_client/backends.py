@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Protocol
 
 from eth_account.signers.local import LocalAccount
@@ -36,9 +37,18 @@ class EmbeddedBackend:
         from eth_tester import EthereumTester, PyEVMBackend
         from web3.providers.eth_tester import EthereumTesterProvider
 
+        class SerializedProvider(EthereumTesterProvider):
+            """py-evm is not thread-safe: one request at a time, so concurrent senders work as on a node."""
+
+            _lock = threading.RLock()
+
+            def make_request(self, method: Any, params: Any) -> Any:
+                with self._lock:
+                    return super().make_request(method, params)
+
         backend = PyEVMBackend.from_mnemonic(DEV_MNEMONIC, num_accounts=self.FUNDED, hd_path="m/44'/60'/0'/0")
         self.tester = EthereumTester(backend)
-        self.w3 = Web3(EthereumTesterProvider(self.tester))
+        self.w3 = Web3(SerializedProvider(self.tester))
 
     def funded_accounts(self, count: int) -> list[LocalAccount]:
         if count > self.FUNDED:
