@@ -1,5 +1,25 @@
-"""Runs the benchmarks: ``python -m bench [--rpc URL]`` (``make bench``)."""
+"""Runs the benchmarks: ``python -m bench [gas|passports|all] [--rpc URL] [--quick]`` (``make bench``)."""
 
-from bench.gas import main
+import argparse
 
-main()
+from rich.console import Console
+
+from bench import gas, passports
+from chain_client.anvil import AnvilNode
+from chain_client.backends import EmbeddedBackend, RpcBackend
+
+parser = argparse.ArgumentParser(prog="python -m bench")
+parser.add_argument("which", nargs="?", default="all", choices=["gas", "passports", "all"])
+parser.add_argument("--rpc", help="measure gas on this JSON-RPC node instead of the embedded chain")
+parser.add_argument("--anvil", action="store_true", help="measure gas on a local anvil node started for the run")
+parser.add_argument("--quick", action="store_true", help="imports of 100,000 only, one run")
+args = parser.parse_args()
+console = Console(width=120)
+if args.which in ("gas", "all"):
+    if args.anvil:
+        with AnvilNode() as node:
+            gas.run(RpcBackend(node.url), console)
+    else:
+        gas.run(EmbeddedBackend() if args.rpc is None else RpcBackend(args.rpc), console)
+if args.which in ("passports", "all"):
+    passports.run(console, [100_000] if args.quick else [100_000, 1_000_000], 1 if args.quick else 3)

@@ -12,7 +12,6 @@ beats the mint.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 from collections.abc import Callable
@@ -24,9 +23,8 @@ from rich.table import Table
 from web3 import Web3
 from web3.types import TxReceipt
 
-from chain_client.anvil import AnvilNode
-from chain_client.backends import Backend, EmbeddedBackend, RpcBackend
-from chain_client.build import NODE_MODULES, collect_sources, compile_sources
+from chain_client.backends import Backend
+from chain_client.build import NODE_MODULES, Artifact, collect_sources, compile_sources
 from chain_client.certificates import LotApplication
 from chain_client.claims import Allocation, ClaimRequest
 from chain_client.suite import Ledger, deploy, deploy_contract
@@ -49,9 +47,14 @@ def median_gas(action: Callable[[int], TxReceipt]) -> int:
     return int(statistics.median(action(i)["gasUsed"] for i in range(REPEATS)))
 
 
+def compile_anchor(name: str) -> Artifact:
+    """Compiles ``bench/anchors/NAME.sol`` with the project's pinned compiler and settings."""
+    return compile_sources(collect_sources([f"bench/anchors/{name}.sol"]), "solcjs")[name]
+
+
 def anchors(w3: Web3, sender: TxSender, account: LocalAccount) -> dict[str, Figure]:
     """ERC-1155 mint (new id) and EAS attest with 32 B and 128 B of data."""
-    erc1155 = compile_sources(collect_sources(["bench/anchors/AnchorERC1155.sol"]), "solcjs")["AnchorERC1155"]
+    erc1155 = compile_anchor("AnchorERC1155")
     token = deploy_contract(w3, sender, account, erc1155.abi, erc1155.bytecode)
     holder = Web3.to_checksum_address("0x" + "ab" * 20)
     mint = median_gas(lambda i: sender.submit(account, token.functions.mint(holder, 1_000 + i, 500_000)))
@@ -161,17 +164,3 @@ def run(backend: Backend, console: Console) -> dict[str, Figure]:
         verdict = "met" if a.gas < b.gas else "NOT met"
         console.print(f"target {label}: {a.gas:,} gas vs {b.gas:,} gas = {a.gas / b.gas:.3f} ({verdict})")
     return figures
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--rpc", help="measure on this JSON-RPC node instead of the embedded chain")
-    parser.add_argument("--anvil", action="store_true", help="start a local anvil node and measure there")
-    args = parser.parse_args()
-    console = Console(width=120)
-    if args.anvil:
-        with AnvilNode() as node:
-            backend: Backend = RpcBackend(node.url)
-            run(backend, console)
-    else:
-        run(EmbeddedBackend() if args.rpc is None else RpcBackend(args.rpc), console)

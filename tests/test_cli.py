@@ -101,3 +101,46 @@ def test_role_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) -> 
     result = runner.invoke(app, ["registry", "show", recycler, "--rpc", anvil_node.url, "--deployment",
                                  str(tmp_path / "missing.json")])
     assert result.exit_code == 1 and "run `bledger deploy" in result.output
+
+
+def test_battery_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) -> None:
+    gov, _moe, motie, molit, maker, ev_maker = (a.address for a in dev_accounts(6))
+    dep = str(tmp_path / "deployment.json")
+    common = ["--rpc", anvil_node.url, "--deployment", dep, "--data", str(tmp_path / "data")]
+    run("deploy", "--rpc", anvil_node.url, "--out", dep, "--key", "dev:0", "--motie", motie, "--molit", molit)
+    run("registry", "register", maker, "--role", "cell_maker", "--rpc", anvil_node.url, "--deployment", dep,
+        "--key", "dev:2")
+    run("registry", "register", ev_maker, "--role", "ev_maker", "--rpc", anvil_node.url, "--deployment", dep,
+        "--key", "dev:3")
+    run("battery", "model", "KC-78AH", "--category", "ev", "--rpc", anvil_node.url, "--deployment", dep,
+        "--key", "dev:4")
+    csv_file = tmp_path / "batteries.csv"
+    csv_file.write_text("batteryPassportIdentifier,batteryModel\n" + "".join(
+        f"KR:KC:{i:04d},KC-78AH\n" for i in range(1, 6)))
+    out = run("battery", "import", str(csv_file), "--batch-size", "2", *common, "--key", "dev:4")
+    assert "5 batteries in 3 batches anchored" in out
+    assert "nothing new: the first 6 lines of batteries.csv were imported before" in run(
+        "battery", "import", str(csv_file), *common, "--key", "dev:4")
+    proof = json.loads(run("battery", "prove", "KR:KC:0003", *common))
+    assert proof["verifiedOnChain"] is True and proof["batchId"] == 2
+    assert json.loads(run("battery", "show", "KR:KC:0003", *common))["registeredInBatch"] == 2
+    run("battery", "transfer", "KR:KC:0003", ev_maker, *common, "--key", "dev:4")
+    run("battery", "status", "KR:KC:0003", "in-service", "--vin", "KMHK381GFPU000009", *common, "--key", "dev:5")
+    passport = json.loads(run("battery", "show", "KR:KC:0003", *common))
+    assert passport["public"]["batteryCategory"] == "EV"
+    assert passport["public"]["manufacturerIdentification"] == maker
+    assert passport["legitimateInterest"]["batteryStatus"] == "Original"
+    assert passport["legitimateInterest"]["lifeCycleStep"] == "InService"
+    assert passport["legitimateInterest"]["economicOperator"] == ev_maker
+    assert [h["lifeCycleStep"] for h in passport["legitimateInterest"]["history"]] == [
+        "Original", "Original", "InService"]
+    assert "#3" in run("battery", "history", "KR:KC:0003", "--rpc", anvil_node.url, "--deployment", dep)
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("batteryPassportIdentifier,batteryModel\nKR:KC:0100,KC-78AH\nKR:KC:0003,KC-78AH\n")
+    result = runner.invoke(app, ["battery", "import", str(bad), *common, "--key", "dev:4"])
+    assert result.exit_code == 1
+    assert "bad.csv:3: KR:KC:0003 is already registered (batteries.csv:4)" in " ".join(result.output.split())
+    result = runner.invoke(app, ["battery", "status", "KR:KC:0003", "removed", *common, "--key", "dev:4"])
+    assert result.exit_code == 1 and "RegistryMissingRole" in result.output
+    assert gov

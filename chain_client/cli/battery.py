@@ -118,7 +118,10 @@ def import_(
             progress.update(task, completed=total)
     finally:
         index.close()
-    resumed = f", {report.skipped_lines:,} lines already imported before" if report.skipped_lines else ""
+    if report.batches == 0 and report.skipped_lines:
+        console.print(f"nothing new: the first {report.skipped_lines:,} lines of {file.name} were imported before")
+        return
+    resumed = f" (resumed after line {report.skipped_lines:,})" if report.skipped_lines else ""
     console.print(f"{report.batteries:,} batteries in {report.batches} batches anchored{resumed}")
 
 
