@@ -118,7 +118,7 @@ def proof_figures(index: BatteryIndex, ledger: Ledger, backend_name: str, consol
     for i in range(200):
         assert ledger.passports.is_in_batch(batch.batch_id, ids[i], proofs[i])
     onchain = (time.perf_counter() - start) / 200
-    console.print(f"[{backend_name}] proof of one battery from its batch file (rebuild {batch.count:,}-leaf tree): {cold * 1e3:.1f} ms; "
+    console.print(f"({backend_name}) proof of one battery from its batch file (rebuild {batch.count:,}-leaf tree): {cold * 1e3:.1f} ms; "
                   f"from a built tree: {gen * 1e6:.1f} µs; verify in Python: {ver * 1e6:.1f} µs; "
                   f"verify on-chain (eth_call isInBatch): {onchain * 1e3:.2f} ms; proof length {len(proof)} hashes")
 
