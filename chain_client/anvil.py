@@ -30,7 +30,7 @@ class AnvilNode:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         args = [str(binary), "--host", "127.0.0.1", "--port", str(self.port), "--silent", "--gas-limit", "30000000",
-                "--accounts", "20"]
+                "--accounts", "30"]
         self._proc = subprocess.Popen(args + (extra_args or []), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._wait_ready()
 

@@ -31,7 +31,7 @@ class EmbeddedBackend:
     accounts as anvil and Hardhat (:data:`chain_client.keys.DEV_MNEMONIC`)."""
 
     name = "embedded"
-    FUNDED = 20
+    FUNDED = 30
 
     def __init__(self) -> None:
         from eth_tester import EthereumTester, PyEVMBackend

@@ -14,6 +14,8 @@ from chain_client.battery_import import batch_file_bytes
 from chain_client.certificates import LotApplication
 from chain_client.claims import Allocation, ClaimRequest, Compliance, MetalShare
 from chain_client.errors import ContractRevert
+from chain_client.evaluations import MeasurementReport, sign_report
+from chain_client.logistics import InspectionKind
 from chain_client.merkle import MerkleTree, keccak
 from chain_client.passports import HistoryEntry, battery_id
 from chain_client.rules import EU_ARTICLE_8
@@ -35,7 +37,7 @@ DAY = 86_400
 KG = 1_000  # grams
 
 PARTIES = ("governance", "moe", "motie", "molit", "portal", "recycler", "processor", "cell_maker", "importer",
-           "ev_maker", "dismantler", "reuser")
+           "ev_maker", "dismantler", "reuser", "evaluator", "device", "inspector", "transporter", "storage")
 MODEL_NAME = "K-CELL NCM811 E-Pouch 78Ah"
 BATCH_SIZE = 1_000
 
@@ -83,12 +85,18 @@ def run_demo(backend: Backend, console: Console | None = None) -> DemoResult:
     reg.register(a["molit"], a["ev_maker"].address, [BusinessRole.EV_MAKER], document_hash("dossier: K-Motors"))
     reg.register(a["moe"], a["dismantler"].address, [BusinessRole.COLLECTOR_DISMANTLER], document_hash("dossier: D"))
     reg.register(a["motie"], a["reuser"].address, [BusinessRole.REUSE_REMANUFACTURER], document_hash("dossier: R"))
+    reg.register(a["molit"], a["evaluator"].address, [BusinessRole.EVALUATOR], document_hash("accreditation: E"))
+    reg.register(a["motie"], a["inspector"].address, [BusinessRole.INSPECTION_BODY], document_hash("accreditation"))
+    reg.register(a["moe"], a["transporter"].address, [BusinessRole.TRANSPORTER], document_hash("dossier: T"))
+    reg.register(a["moe"], a["storage"].address, [BusinessRole.STORAGE_OPERATOR], document_hash("dossier: S"))
+    ledger.evaluations.register_device(a["evaluator"], a["device"].address)
     now = int(w3.eth.get_block("latest")["timestamp"])
     plant = identifier("KR-HANBIT-GUMI-01")
     reg.register_facility(a["moe"], plant, a["recycler"].address, now - 400 * DAY, now + 700 * DAY,
                           document_hash("scope registration: hydrometallurgy line 1"))
     step("MoE, MOTIE and MOLIT registered a recycler, a material processor, a cell maker, an importer, an EV maker, "
-         "a dismantler and a repurposing business; MoE registered the recycler's plant (scope valid two years)")
+         "a dismantler, a repurposing business, an evaluator (with its measuring device), an inspection body, a "
+         "transporter and a storage operator; MoE registered the recycler's plant (scope valid two years)")
 
     lots_spec = {
         "Li": (Material.LITHIUM, Feedstock.POST_CONSUMER, 90 * KG, "Li2CO3"),
@@ -180,10 +188,27 @@ def battery_life(ledger: Ledger, a: dict[str, LocalAccount], serial: str, tree: 
     p.transfer(a["cell_maker"], bid, a["ev_maker"].address, document_hash("delivery note"))
     p.put_in_service(a["ev_maker"], bid, identifier("KMHK381GFPU000001"), document_hash("vehicle registration"))
     p.transfer(a["ev_maker"], bid, a["dismantler"].address, document_hash("end-of-use handover"))
+    safety_steps(ledger, a, bid, step)
     p.mark_removed(a["dismantler"], bid, document_hash("removal report"))
+    chain_now = int(ledger.w3.eth.get_block("latest")["timestamp"])
+    ledger.inspections.record(a["inspector"], bid, InspectionKind.PRE_DISTRIBUTION, True, chain_now + 90 * DAY,
+                              document_hash("pre-distribution inspection report"))
+    ledger.logistics.ship(a["transporter"], bid, a["dismantler"].address, a["storage"].address, 2_800, 9,
+                          document_hash("consignment note"))
+    site = identifier("KR-STORAGE-ICHEON-1")
+    ledger.logistics.register_site(a["storage"], site, 500_000, document_hash("storage permit: 500 kWh"))
+    ledger.logistics.intake(a["storage"], site, bid, 60_000)
+    ledger.logistics.release(a["storage"], site, bid)
+    step("after removal: pre-distribution inspection passed; shipped at 28 % state of charge (limit 30 %); taken "
+         "into a 500 kWh storage site (60 kWh) and released")
     p.transfer(a["dismantler"], bid, a["reuser"].address, document_hash("sale record"))
     successor = battery_id("KR:REPURPOSE:ESS:0000001")
     p.start_second_life(a["reuser"], bid, successor, BatteryStatus.REPURPOSED, document_hash("ESS conversion"))
+    chain_now = int(ledger.w3.eth.get_block("latest")["timestamp"])
+    ledger.inspections.record(a["inspector"], successor, InspectionKind.POST_DISTRIBUTION, True, chain_now + 90 * DAY,
+                              document_hash("post-distribution inspection report"))
+    p.record_installation(a["reuser"], successor, identifier("ESS site: Jeju wind farm 3"),
+                          document_hash("installation record"))
     p.mark_waste(a["reuser"], successor, document_hash("end of second life"))
     p.transfer(a["reuser"], successor, a["recycler"].address, document_hash("waste transfer note"))
     lot_id = ledger.certificates.apply(a["recycler"], LotApplication(
@@ -191,15 +216,30 @@ def battery_life(ledger: Ledger, a: dict[str, LocalAccount], serial: str, tree: 
         source_root=MerkleTree([successor]).root, evidence_hash=document_hash("assay of recycled ESS battery")))
     p.mark_recycled(a["recycler"], successor, lot_id, document_hash("recycling certificate"))
     steps = f"{life_steps(p.history(bid))} | new passport: {life_steps(p.history(successor))}"
-    step(f"battery {serial} lived its life, one custody change at a time: {steps} (linked to lot #{lot_id})")
+    step(f"battery {serial} lived its life, one custody change at a time (the repurposed pack installed in an ESS "
+         f"after a post-distribution inspection): {steps} (linked to lot #{lot_id})")
+
+
+def safety_steps(ledger: Ledger, a: dict[str, LocalAccount], bid: bytes, step: Callable[[str], None]) -> None:
+    """Evaluation before removal: the device signs, the portal relays, the grade is computed on-chain."""
+    ev = ledger.evaluations
+    chain_now = int(ledger.w3.eth.get_block("latest")["timestamp"])
+    report = MeasurementReport(bid, 7_420, 57_900, 1_850, 1_240, 0, chain_now - 600, document_hash("raw test log"),
+                               ev.nonce(a["device"].address), chain_now + 3_600)
+    ev.submit_report(a["portal"], sign_report(a["device"], report, ledger.deployment.chain_id, ev.address))
+    e = ev.evaluation(bid)
+    step(f"evaluation before removal: the device signed SOH 74.20 %, the portal relayed it; grade computed on-chain: "
+         f"{e.grade.name.lower()} (policy v{e.policy_version}: > 70 % upper, > 50 % middle)")
 
 
 def life_steps(history: list[HistoryEntry]) -> str:
-    """``Original -> handover -> InService ...``: a status change shows its status, a custody change 'handover'."""
-    labels, previous = [], None
+    """``Original -> handover -> InService ...``: a status change shows its status, a custody change 'handover', any
+    other recorded act (an installation) 'update'."""
+    labels: list[str] = []
+    previous, operator = None, None
     for h in history:
-        labels.append(h.status.label if h.status != previous else "handover")
-        previous = h.status
+        labels.append(h.status.label if h.status != previous else "handover" if h.operator != operator else "update")
+        previous, operator = h.status, h.operator
     return " -> ".join(labels)
 
 

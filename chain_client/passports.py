@@ -108,6 +108,10 @@ class Passports:
                           evidence: bytes = ZERO32) -> TxReceipt:
         return self.submit(operator, self.contract.functions.startSecondLife(battery, successor, int(status), evidence))
 
+    def record_installation(self, operator: LocalAccount, battery: bytes, site_hash: bytes,
+                            evidence: bytes = ZERO32) -> TxReceipt:
+        return self.submit(operator, self.contract.functions.recordInstallation(battery, site_hash, evidence))
+
     def mark_waste(self, operator: LocalAccount, battery: bytes, evidence: bytes = ZERO32) -> TxReceipt:
         return self.submit(operator, self.contract.functions.markWaste(battery, evidence))
 

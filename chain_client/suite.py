@@ -19,7 +19,9 @@ from chain_client.errors import LedgerError
 from chain_client.passports import Passports
 from chain_client.registry import Registry
 from chain_client.relay import RelayedSubmitter
-from chain_client.rules import EU_ARTICLE_8
+from chain_client.evaluations import Evaluations
+from chain_client.logistics import Inspections, Logistics
+from chain_client.rules import DEFAULT_GRADING, EU_ARTICLE_8, TRANSPORT_MAX_SOC_BPS
 from chain_client.transactions import Submitter, TxSender
 from chain_client.vocabulary import AUTHORITY_ROLES
 
@@ -31,6 +33,9 @@ SUITE = (
     "RecycledContentTargets",
     "UsageAttestations",
     "BatteryPassports",
+    "PerformanceEvaluations",
+    "SafetyInspections",
+    "TransportStorage",
 )
 
 
@@ -109,21 +114,30 @@ def deploy(
                     targets.address, forwarder.address)
     passports = _deploy(w3, sender, governance, "BatteryPassports", registry.address, certificates.address,
                         usage.address, forwarder.address)
+    evaluations = _deploy(w3, sender, governance, "PerformanceEvaluations", registry.address, passports.address,
+                          forwarder.address, DEFAULT_GRADING.as_tuple())
+    inspections = _deploy(w3, sender, governance, "SafetyInspections", registry.address, passports.address,
+                          forwarder.address)
+    logistics = _deploy(w3, sender, governance, "TransportStorage", registry.address, forwarder.address,
+                        TRANSPORT_MAX_SOC_BPS)
     for authority, address in (authorities or {}).items():
         role = AUTHORITY_ROLES[authority]
         sender.submit(governance, registry.functions.grantRole(role, Web3.to_checksum_address(address)))
     sender.submit(governance, certificates.functions.setConsumer(usage.address, True))
+    sender.submit(governance, passports.functions.setSafetyContracts(evaluations.address, inspections.address))
     for milestone in EU_ARTICLE_8:
         sender.submit(governance, targets.functions.setTargets(
             milestone.year, int(milestone.effective_from.timestamp()), milestone.as_array()))
     contracts = {name: str(c.address) for name, c in zip(
-        SUITE, (forwarder, registry, certificates, targets, usage, passports), strict=True)}
+        SUITE, (forwarder, registry, certificates, targets, usage, passports, evaluations, inspections, logistics),
+        strict=True)}
     return Deployment(chain_id=sender.chain_id, contracts=contracts, governance=governance.address,
                       block_number=start + 1, deployer=governance.address)
 
 
 class Ledger:
-    """A deployed suite seen through typed clients: ``registry``, ``certificates``, ``claims``, ``passports``."""
+    """A deployed suite seen through typed clients, one per contract: ``registry``, ``certificates``, ``claims``,
+    ``passports``, ``evaluations``, ``inspections``, ``logistics``."""
 
     def __init__(self, w3: Web3, deployment: Deployment, submitter: Submitter) -> None:
         if w3.eth.chain_id != deployment.chain_id:
@@ -137,6 +151,9 @@ class Ledger:
         self.certificates = Certificates(c["ProductionCertificates"], submitter)
         self.claims = Claims(c["UsageAttestations"], c["RecycledContentTargets"], submitter)
         self.passports = Passports(c["BatteryPassports"], submitter)
+        self.evaluations = Evaluations(c["PerformanceEvaluations"], submitter)
+        self.inspections = Inspections(c["SafetyInspections"], submitter)
+        self.logistics = Logistics(c["TransportStorage"], submitter)
 
     def relayed(self, sender: TxSender, relayer: LocalAccount) -> Ledger:
         """The same suite, with every write relayed through the forwarder by ``relayer``."""

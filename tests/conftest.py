@@ -16,13 +16,16 @@ from eth_account.signers.local import LocalAccount
 from chain_client.anvil import AnvilNode
 from chain_client.backends import Backend, EmbeddedBackend, RpcBackend
 from chain_client.certificates import LotApplication
+from chain_client.evaluations import MeasurementReport, SignedReport, sign_report
+from chain_client.logistics import InspectionKind
 from chain_client.suite import Deployment, Ledger, deploy
 from chain_client.transactions import TxSender
 from chain_client.vocabulary import BatteryCategory, BusinessRole, Feedstock, Material, identifier, short_string
 
 DAY = 86_400
 PARTIES = ("governance", "moe", "motie", "molit", "portal", "recycler", "recycler2", "processor", "cell_maker",
-           "cell_maker2", "importer", "stranger", "ev_maker", "dismantler", "reuser", "transporter")
+           "cell_maker2", "importer", "stranger", "ev_maker", "dismantler", "reuser", "transporter",
+           "evaluator", "device", "inspector", "storage")
 FACILITY = identifier("KR-RECYCLER-PLANT-1")
 FACILITY2 = identifier("KR-RECYCLER2-PLANT-1")
 MODEL = identifier("K-CELL NCM811 E-Pouch 78Ah")
@@ -59,6 +62,29 @@ class World:
         self.ledger.certificates.certify(self.accounts["moe"], lot_id)
         return lot_id
 
+    def chain_time(self) -> int:
+        return int(self.backend.w3.eth.get_block("latest")["timestamp"])
+
+    def report(self, battery: bytes, soh_bps: int = 8_000, faults: int = 0, nonce: int | None = None,
+               measured_at: int | None = None, deadline: int | None = None, device: LocalAccount | None = None,
+               ) -> SignedReport:
+        """A measurement report signed by the evaluator's registered device (or ``device``)."""
+        device = device or self.accounts["device"]
+        ev = self.ledger.evaluations
+        now = self.chain_time()
+        report = MeasurementReport(battery, soh_bps, 60_000, 1_200, 850, faults, measured_at or now - 60,
+                                   b"\x5e" * 32, ev.nonce(device.address) if nonce is None else nonce,
+                                   deadline or now + 3_600)
+        return sign_report(device, report, self.sender.chain_id, ev.address)
+
+    def evaluate(self, battery: bytes, soh_bps: int = 8_000) -> None:
+        self.ledger.evaluations.submit_report(self.accounts["portal"], self.report(battery, soh_bps))
+
+    def inspect(self, battery: bytes, kind: InspectionKind = InspectionKind.PRE_DISTRIBUTION, passed: bool = True,
+                days: int = 30) -> None:
+        self.ledger.inspections.record(self.accounts["inspector"], battery, kind, passed,
+                                       self.chain_time() + days * DAY, b"\x1f" * 32)
+
     def lot_held_by_cell_maker(self, material: Material = Material.LITHIUM, grams: int = 100_000,
                                feedstock: Feedstock = Feedstock.POST_CONSUMER) -> int:
         lot_id = self.certified_lot(material, grams, feedstock)
@@ -85,6 +111,10 @@ def _base_state(backend: Backend) -> World:
     reg.register(a["moe"], a["dismantler"].address, [BusinessRole.COLLECTOR_DISMANTLER])
     reg.register(a["motie"], a["reuser"].address, [BusinessRole.REUSE_REMANUFACTURER])
     reg.register(a["moe"], a["transporter"].address, [BusinessRole.TRANSPORTER])
+    reg.register(a["molit"], a["evaluator"].address, [BusinessRole.EVALUATOR])
+    reg.register(a["motie"], a["inspector"].address, [BusinessRole.INSPECTION_BODY])
+    reg.register(a["moe"], a["storage"].address, [BusinessRole.STORAGE_OPERATOR])
+    ledger.evaluations.register_device(a["evaluator"], a["device"].address)
     ledger.passports.register_model(a["cell_maker"], MODEL, BatteryCategory.EV, b"\x66" * 32)
     now = int(backend.w3.eth.get_block("latest")["timestamp"])
     reg.register_facility(a["moe"], FACILITY, a["recycler"].address, now - 365 * DAY, now + 365 * DAY)

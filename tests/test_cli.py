@@ -28,7 +28,9 @@ def test_demo_reports_ratios_next_to_eu_minimums() -> None:
     assert "CertificatesInsufficientBalance" in out
     assert re.search(r"Li\s+│\s+700 kg\s+│\s+60 kg\s+│\s+0\.00 %\s+│\s+8\.57 %\s+│\s+8\.57 %\s+│\s+6 % meets\s+│\s+12 % below", out)
     assert "EU 2031 minimums: attested claim meets them: True" in out
-    assert "Original -> handover -> InService -> handover -> Removed -> handover -> Repurposed" in " ".join(out.split())
+    flat = " ".join(out.split())
+    assert "Original -> handover -> InService -> handover -> Removed -> handover -> Repurposed" in flat
+    assert "grade computed on-chain: upper" in flat and "shipped at 28 % state of charge" in flat
     assert "tainted=True, meets=False" in out
 
 

@@ -67,7 +67,9 @@ def test_whole_life_with_custody_and_second_life(world: World) -> None:
     p.put_in_service(world.ev_maker, B1, vin)
     assert (p.battery(B1).status, p.battery(B1).link) == (S.IN_SERVICE, vin)
     p.transfer(world.ev_maker, B1, world.dismantler.address)
+    world.evaluate(B1)
     p.mark_removed(world.dismantler, B1)
+    world.inspect(B1)
     p.transfer(world.dismantler, B1, world.reuser.address)
     second = battery_id("KR:REUSE:ESS:000001")
     p.start_second_life(world.reuser, B1, second, S.REPURPOSED, b"\x0b" * 32)
@@ -77,7 +79,7 @@ def test_whole_life_with_custody_and_second_life(world: World) -> None:
     reverts(lambda: p.mark_waste(world.reuser, B1), "PassportInvalidTransition", **{"from": S.REPURPOSED})
     reverts(lambda: p.transfer(world.reuser, B1, world.recycler.address), "PassportInvalidTransition")
     p.mark_waste(world.reuser, second)
-    p.transfer(world.reuser, second, world.recycler.address)
+    p.transfer(world.reuser, second, world.recycler.address)  # waste goes to recycling without a distribution pass
     lot_id = world.certified_lot(Material.LITHIUM, 5_000)
     p.mark_recycled(world.recycler, second, lot_id, b"\x0c" * 32)
     end = p.battery(second)
@@ -85,7 +87,7 @@ def test_whole_life_with_custody_and_second_life(world: World) -> None:
     reverts(lambda: p.transfer(world.recycler, second, world.cell_maker.address), "PassportInvalidTransition")
 
     history = p.history(B1)
-    assert [h.sequence for h in history] == list(range(1, 8))
+    assert [h.sequence for h in history] == list(range(1, 8))  # evaluations and inspections live in their contracts
     assert [h.status for h in history] == [S.ORIGINAL, S.ORIGINAL, S.IN_SERVICE, S.IN_SERVICE, S.REMOVED,
                                            S.REMOVED, S.REPURPOSED]
     assert [h.operator for h in history][:3] == [world.cell_maker.address, world.ev_maker.address,
@@ -107,7 +109,9 @@ def test_illegal_transitions_and_wrong_roles(world: World) -> None:
     p.put_in_service(world.ev_maker, B1, b"\x01" * 32)
     reverts(lambda: p.put_in_service(world.ev_maker, B1, b"\x01" * 32), "PassportInvalidTransition",
             **{"from": S.IN_SERVICE})
+    world.evaluate(B1)
     p.mark_removed(world.ev_maker, B1)
+    world.inspect(B1)
     reverts(lambda: p.start_second_life(world.ev_maker, B1, battery_id("N"), S.REUSED), "RegistryMissingRole")
     p.transfer(world.ev_maker, B1, world.reuser.address)
     reverts(lambda: p.start_second_life(world.reuser, B1, battery_id("N"), S.WASTE), "PassportInvalidTransition",

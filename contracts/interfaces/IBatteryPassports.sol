@@ -76,6 +76,8 @@ interface IBatteryPassports {
     event BatchAnchored(uint256 indexed batchId, bytes32 indexed modelId, address indexed manufacturer, uint32 count,
         bytes32 root, bytes32 dataHash);
     /// @notice One entry of a battery's history: who did what, when, with which evidence, in order.
+    /// @notice Emitted when governance wires the safety contracts whose checks gate removal and used-battery moves.
+    event SafetyContractsSet(address evaluations, address inspections);
     event BatteryEventRecorded(bytes32 indexed batteryId, uint32 indexed sequence, BatteryStatus status,
         address indexed actor, address operator, bytes32 link, bytes32 evidenceHash);
 
@@ -92,13 +94,15 @@ interface IBatteryPassports {
     /// Anyone may call; the proof is the authority.
     function materialize(uint256 batchId, bytes32 batteryId, bytes32[] calldata proof) external;
 
-    /// @notice Moves custody to another active handler. Caller: the current operator.
+    /// @notice Moves custody to another active handler. A used battery (removed or in a second life) needs a valid
+    /// pre-distribution inspection. Caller: the current operator.
     function transferCustody(bytes32 batteryId, address to, bytes32 evidenceHash) external;
 
     /// @notice Original -> InService, linked to the vehicle (hash of the VIN). Caller: the operator, an EV maker.
     function putInService(bytes32 batteryId, bytes32 vinHash, bytes32 evidenceHash) external;
 
-    /// @notice InService -> Removed. Caller: the operator, an EV maker or a collector/dismantler.
+    /// @notice InService -> Removed; needs a valid performance evaluation. Caller: the operator, an EV maker or a
+    /// collector/dismantler.
     function markRemoved(bytes32 batteryId, bytes32 evidenceHash) external;
 
     /// @notice Removed -> Reused | Repurposed | Remanufactured: the original passport closes and a new one,
@@ -112,6 +116,13 @@ interface IBatteryPassports {
 
     /// @notice Waste -> Recycled: the passport ends, linked to certificate lot `lotId` of the caller (a recycler).
     function markRecycled(bytes32 batteryId, uint256 lotId, bytes32 evidenceHash) external;
+
+    /// @notice Records a second-use installation (e.g. into an energy storage system) at site `siteHash`. Needs a
+    /// valid post-distribution inspection. Caller: the operator, a reuse/remanufacture business.
+    function recordInstallation(bytes32 batteryId, bytes32 siteHash, bytes32 evidenceHash) external;
+
+    /// @notice Wires the evaluation and inspection contracts (zero disables a check). Caller: governance.
+    function setSafetyContracts(address evaluations, address inspections) external;
 
     function model(bytes32 modelId) external view returns (Model memory);
 

@@ -5,6 +5,8 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {RegistryClient} from "../common/RegistryClient.sol";
 import {IBatteryPassports} from "../interfaces/IBatteryPassports.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
+import {IPerformanceEvaluations} from "../interfaces/IPerformanceEvaluations.sol";
+import {ISafetyInspections} from "../interfaces/ISafetyInspections.sol";
 import {IProductionCertificates} from "../interfaces/IProductionCertificates.sol";
 import {IUsageAttestations} from "../interfaces/IUsageAttestations.sol";
 
@@ -26,6 +28,11 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
     IProductionCertificates public immutable certificates;
     /// @notice The usage attestations whose `batteriesRoot` a battery can prove membership of.
     IUsageAttestations public immutable usage;
+
+    /// @notice Performance evaluations (removal needs a valid one); zero until governance wires it.
+    IPerformanceEvaluations public evaluations;
+    /// @notice Safety inspections (used-battery moves and installations need a pass); zero until wired.
+    ISafetyInspections public inspections;
 
     mapping(bytes32 modelId => Model) private _models;
     mapping(bytes32 batteryId => Battery) private _batteries;
@@ -84,8 +91,10 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
     function transferCustody(bytes32 batteryId, address to, bytes32 evidenceHash) external {
         (Battery storage b, address actor) = _operated(batteryId, _HANDLERS);
         registry.checkActive(to, _HANDLERS);
-        if (b.closed || b.status == BatteryStatus.Recycled) {
-            revert PassportInvalidTransition(batteryId, b.status, b.status);
+        BatteryStatus s = b.status;
+        if (b.closed || s == BatteryStatus.Recycled) revert PassportInvalidTransition(batteryId, s, s);
+        if (_isUsed(s) && address(inspections) != address(0)) {
+            inspections.checkValid(batteryId, ISafetyInspections.Kind.PreDistribution);
         }
         b.operator = to;
         _record(batteryId, b, actor, b.status, b.link, evidenceHash);
@@ -102,6 +111,7 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
     function markRemoved(bytes32 batteryId, bytes32 evidenceHash) external {
         (Battery storage b, address actor) = _operated(batteryId, _EV_MAKER | _DISMANTLER);
         _transition(batteryId, b, BatteryStatus.InService, BatteryStatus.Removed);
+        if (address(evaluations) != address(0)) evaluations.checkRemovable(batteryId);
         _record(batteryId, b, actor, BatteryStatus.Removed, b.link, evidenceHash);
     }
 
@@ -139,6 +149,25 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
         if (lot.recycler != actor) revert PassportLotMismatch(lotId, actor);
         b.closed = true;
         _record(batteryId, b, actor, BatteryStatus.Recycled, bytes32(lotId), evidenceHash);
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function recordInstallation(bytes32 batteryId, bytes32 siteHash, bytes32 evidenceHash) external {
+        (Battery storage b, address actor) = _operated(batteryId, _REUSE);
+        BatteryStatus s = b.status;
+        if (b.closed || !_isUsed(s) || s == BatteryStatus.Removed) revert PassportInvalidTransition(batteryId, s, s);
+        if (address(inspections) != address(0)) {
+            inspections.checkValid(batteryId, ISafetyInspections.Kind.PostDistribution);
+        }
+        _record(batteryId, b, actor, s, siteHash, evidenceHash);
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function setSafetyContracts(address evaluations_, address inspections_) external {
+        _authority(0x00);
+        evaluations = IPerformanceEvaluations(evaluations_);
+        inspections = ISafetyInspections(inspections_);
+        emit SafetyContractsSet(evaluations_, inspections_);
     }
 
     // --------------------------------------------------------------------------------------------------- views
@@ -180,6 +209,12 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
     /// @dev OpenZeppelin StandardMerkleTree leaf of a `bytes32` value: double-hashed against second preimages.
     function _leaf(bytes32 batteryId) private pure returns (bytes32) {
         return keccak256(bytes.concat(keccak256(abi.encode(batteryId))));
+    }
+
+    /// @dev Removed from its vehicle or living a second life: a used battery under the safety rules.
+    function _isUsed(BatteryStatus s) private pure returns (bool) {
+        return s == BatteryStatus.Removed || s == BatteryStatus.Reused || s == BatteryStatus.Repurposed ||
+            s == BatteryStatus.Remanufactured;
     }
 
     function _requireOwnModel(bytes32 modelId, address maker) private view {

@@ -1,0 +1,144 @@
+"""Typed client of PerformanceEvaluations, and EIP-712 signing of measurement reports by a device key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass
+from enum import IntEnum
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+from web3.types import TxReceipt
+
+from chain_client.errors import decodes_reverts
+from chain_client.rules import GradingPolicy
+from chain_client.transactions import Submitter
+
+DOMAIN_NAME, DOMAIN_VERSION = "BatteryLedgerEvaluations", "1"
+
+REPORT_TYPES = {
+    "MeasurementReport": [
+        {"name": "batteryId", "type": "bytes32"},
+        {"name": "stateOfHealthBps", "type": "uint16"},
+        {"name": "remainingCapacityWh", "type": "uint32"},
+        {"name": "resistanceIncreaseBps", "type": "uint16"},
+        {"name": "cycleCount", "type": "uint32"},
+        {"name": "faultFlags", "type": "uint32"},
+        {"name": "measuredAt", "type": "uint64"},
+        {"name": "evidenceHash", "type": "bytes32"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint64"},
+    ]
+}
+
+
+class Grade(IntEnum):
+    NONE = 0
+    UPPER = 1  # remanufacture
+    MIDDLE = 2  # reuse
+    LOWER = 3  # recycle
+
+
+@dataclass(frozen=True)
+class MeasurementReport:
+    battery_id: bytes
+    state_of_health_bps: int
+    remaining_capacity_wh: int
+    resistance_increase_bps: int
+    cycle_count: int
+    fault_flags: int
+    measured_at: int
+    evidence_hash: bytes
+    nonce: int
+    deadline: int
+
+    def as_tuple(self) -> tuple[object, ...]:
+        return astuple(self)
+
+    def as_message(self) -> dict[str, object]:
+        names = [f["name"] for f in REPORT_TYPES["MeasurementReport"]]
+        return dict(zip(names, self.as_tuple(), strict=True))
+
+
+@dataclass(frozen=True)
+class SignedReport:
+    report: MeasurementReport
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    grade: Grade
+    policy_version: int
+    state_of_health_bps: int
+    measured_at: int
+    evaluator: str
+    device: str
+    report_digest: bytes
+
+
+def sign_report(device: LocalAccount, report: MeasurementReport, chain_id: int, contract: str) -> SignedReport:
+    """The device's EIP-712 signature over ``report`` (domain: name, version, chainId, verifying contract)."""
+    domain = {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id,
+              "verifyingContract": Web3.to_checksum_address(contract)}
+    signed = device.sign_typed_data(domain_data=domain, message_types=REPORT_TYPES, message_data=report.as_message())
+    return SignedReport(report, bytes(signed.signature))
+
+
+class Evaluations:
+    def __init__(self, contract: Contract, submitter: Submitter) -> None:
+        self.contract = contract
+        self.submit = submitter.submit
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    def register_device(self, evaluator: LocalAccount, device: str) -> TxReceipt:
+        return self.submit(evaluator, self.contract.functions.registerDevice(Web3.to_checksum_address(device)))
+
+    def revoke_device(self, caller: LocalAccount, device: str) -> TxReceipt:
+        return self.submit(caller, self.contract.functions.revokeDevice(Web3.to_checksum_address(device)))
+
+    def set_policy(self, molit: LocalAccount, policy: GradingPolicy) -> TxReceipt:
+        return self.submit(molit, self.contract.functions.setGradingPolicy(policy.as_tuple()))
+
+    def submit_report(self, relayer: LocalAccount, signed: SignedReport) -> TxReceipt:
+        return self.submit(relayer, self.contract.functions.submitReport(signed.report.as_tuple(), signed.signature))
+
+    def submit_reports(self, relayer: LocalAccount, signed: Sequence[SignedReport], gas: int | None = None) -> TxReceipt:
+        return self.submit(relayer, self.contract.functions.submitReports(
+            [s.report.as_tuple() for s in signed], [s.signature for s in signed]), gas)
+
+    def recorded_in(self, receipt: TxReceipt) -> list[bytes]:
+        """Digests of the reports a transaction recorded."""
+        from chain_client.events import events_in
+
+        return [bytes(e["reportDigest"]) for e in events_in(self.contract, "BatteryEvaluated", receipt)]
+
+    @decodes_reverts
+    def nonce(self, device: str) -> int:
+        return int(self.contract.functions.nonces(Web3.to_checksum_address(device)).call())
+
+    @decodes_reverts
+    def evaluation(self, battery: bytes) -> Evaluation:
+        e = self.contract.functions.evaluation(battery).call()
+        return Evaluation(Grade(e[0]), e[1], e[2], e[3], e[4], e[5], bytes(e[6]))
+
+    @decodes_reverts
+    def grade_of(self, report: MeasurementReport, policy_version: int) -> Grade:
+        return Grade(self.contract.functions.gradeOf(report.as_tuple(), policy_version).call())
+
+    @decodes_reverts
+    def digest(self, report: MeasurementReport) -> bytes:
+        return bytes(self.contract.functions.reportDigest(report.as_tuple()).call())
+
+    @decodes_reverts
+    def device_of(self, device: str) -> tuple[str, bool]:
+        evaluator, revoked = self.contract.functions.deviceOf(Web3.to_checksum_address(device)).call()
+        return evaluator, bool(revoked)
+
+    @decodes_reverts
+    def policy_count(self) -> int:
+        return int(self.contract.functions.policyCount().call())

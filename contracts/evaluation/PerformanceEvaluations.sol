@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {BPS} from "../common/Materials.sol";
+import {RegistryClient} from "../common/RegistryClient.sol";
+import {IBatteryPassports} from "../interfaces/IBatteryPassports.sol";
+import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
+import {IPerformanceEvaluations} from "../interfaces/IPerformanceEvaluations.sol";
+import {Authorities} from "../registry/Authorities.sol";
+
+/// @title PerformanceEvaluations
+/// @notice Signed measurement reports from accredited evaluators' devices, graded on-chain.
+contract PerformanceEvaluations is IPerformanceEvaluations, RegistryClient, EIP712, Nonces {
+    /// @dev keccak256("MeasurementReport(bytes32 batteryId,uint16 stateOfHealthBps,uint32 remainingCapacityWh,
+    /// uint16 resistanceIncreaseBps,uint32 cycleCount,uint32 faultFlags,uint64 measuredAt,bytes32 evidenceHash,
+    /// uint256 nonce,uint64 deadline)")
+    bytes32 public constant MEASUREMENT_REPORT_TYPEHASH =
+        keccak256(
+            "MeasurementReport(bytes32 batteryId,uint16 stateOfHealthBps,uint32 remainingCapacityWh,"
+            "uint16 resistanceIncreaseBps,uint32 cycleCount,uint32 faultFlags,uint64 measuredAt,bytes32 evidenceHash,"
+            "uint256 nonce,uint64 deadline)"
+        );
+
+    uint32 private constant _EVALUATOR = uint32(1) << uint8(IParticipantRegistry.BusinessRole.Evaluator);
+
+    struct Device {
+        address evaluator;
+        bool revoked;
+    }
+
+    /// @notice The battery record whose in-service batteries are evaluated.
+    IBatteryPassports public immutable passports;
+
+    mapping(address device => Device) private _devices;
+    mapping(bytes32 batteryId => Evaluation) private _evaluations;
+    mapping(bytes32 digest => bool) private _recorded;
+    GradingPolicy[] private _policies;
+
+    constructor(
+        IParticipantRegistry registry_,
+        IBatteryPassports passports_,
+        address trustedForwarder,
+        GradingPolicy memory initialPolicy
+    ) RegistryClient(registry_, trustedForwarder) EIP712("BatteryLedgerEvaluations", "1") {
+        passports = passports_;
+        _setPolicy(initialPolicy);
+    }
+
+    /// @inheritdoc IPerformanceEvaluations
+    function registerDevice(address device) external {
+        address evaluator = _participant(_EVALUATOR);
+        if (device == address(0) || _devices[device].evaluator != address(0)) revert EvaluationDeviceExists(device);
+        _devices[device] = Device(evaluator, false);
+        emit DeviceRegistered(device, evaluator);
+    }
+
+    /// @inheritdoc IPerformanceEvaluations
+    function revokeDevice(address device) external {
+        address caller = _msgSender();
+        Device storage d = _devices[device];
+        if (d.evaluator == address(0) || d.revoked) revert EvaluationUnknownDevice(device);
+        if (d.evaluator != caller && !registry.hasRole(Authorities.MOLIT, caller)) {
+            revert EvaluationNotDeviceOwner(device, caller);
+        }
+        d.revoked = true;
+        emit DeviceRevoked(device, caller);
+    }
+
+    /// @inheritdoc IPerformanceEvaluations
+    function setGradingPolicy(GradingPolicy calldata newPolicy) external returns (uint16 version) {
+        _authority(Authorities.MOLIT);
+        return _setPolicy(newPolicy);
+    }
+
+    /// @inheritdoc IPerformanceEvaluations
+    function submitReport(MeasurementReport calldata report, bytes calldata signature) external {
+        bytes32 digest = reportDigest(report);
+        if (_recorded[digest]) revert EvaluationDuplicateReport(digest);
+        _record(report, signature, digest);
+    }
+
+    /// @inheritdoc IPerformanceEvaluations
+    function submitReports(MeasurementReport[] calldata reports, bytes[] calldata signatures)
+        external
+        returns (uint256 recorded)
+    {
+        if (reports.length != signatures.length) revert EvaluationLengthMismatch(reports.length, signatures.length);
+        for (uint256 i = 0; i < reports.length; ++i) {
+            bytes32 digest = reportDigest(reports[i]);
+            if (_recorded[digest]) continue;
+            _record(reports[i], signatures[i], digest);
+            ++recorded;
+        }
+    }
+
+    /// @inheritdoc IPerformanceEvaluations
+    function gradeOf(MeasurementReport calldata report, uint16 policyVersion) public view returns (Grade) {
+        GradingPolicy storage p = _policies[policyVersion - 1];
+        if (report.faultFlags & p.forcingFaults != 0) return Grade.Lower;
+        if (report.stateOfHealthBps > p.upperAboveSohBps) return Grade.Upper;
+        if (report.stateOfHealthBps > p.middleAboveSohBps) return Grade.Middle;
+        return Grade.Lower;
+    }
+
+    /// @inheritdoc IPerformanceEvaluations
+    function reportDigest(MeasurementReport calldata r) public view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        MEASUREMENT_REPORT_TYPEHASH,
+                        r.batteryId,
+                        r.stateOfHealthBps,
+                        r.remainingCapacityWh,
+                        r.resistanceIncreaseBps,
+                        r.cycleCount,
+                        r.faultFlags,
+                        r.measuredAt,
+                        r.evidenceHash,
+                        r.nonce,
+                        r.deadline
+                    )
+                )
+            );
+    }
+
+    /// @inheritdoc IPerformanceEvaluations
+    function evaluation(bytes32 batteryId) external view returns (Evaluation memory) {
+        return _evaluations[batteryId];
+    }
+
+    /// @inheritdoc IPerformanceEvaluations
+    function policy(uint16 version) external view returns (GradingPolicy memory) {
+        return _policies[version - 1];
+    }
+
+    /// @inheritdoc IPerformanceEvaluations
+    function policyCount() external view returns (uint16) {
+        return uint16(_policies.length);
+    }
+
+    /// @inheritdoc IPerformanceEvaluations
+    function deviceOf(address device) external view returns (address evaluator, bool revoked) {
+        Device storage d = _devices[device];
+        return (d.evaluator, d.revoked);
+    }
+
+    /// @inheritdoc IPerformanceEvaluations
+    function checkRemovable(bytes32 batteryId) external view {
+        Evaluation storage e = _evaluations[batteryId];
+        if (e.grade == Grade.None) revert EvaluationRequired(batteryId);
+        if (block.timestamp > e.measuredAt + _policies[e.policyVersion - 1].validitySeconds) {
+            revert EvaluationRequired(batteryId);
+        }
+    }
+
+    function _record(MeasurementReport calldata r, bytes calldata signature, bytes32 digest) private {
+        if (block.timestamp > r.deadline) revert EvaluationExpiredReport(r.deadline);
+        address device = ECDSA.recover(digest, signature);
+        Device storage d = _devices[device];
+        if (d.evaluator == address(0) || d.revoked) revert EvaluationUnknownDevice(device);
+        registry.checkActive(d.evaluator, _EVALUATOR);
+        _useCheckedNonce(device, r.nonce);
+        if (r.stateOfHealthBps > BPS) revert EvaluationImpossibleValue("stateOfHealthBps", r.stateOfHealthBps);
+        if (r.measuredAt > block.timestamp) revert EvaluationImpossibleValue("measuredAt", r.measuredAt);
+        if (passports.battery(r.batteryId).status != IBatteryPassports.BatteryStatus.InService) {
+            revert EvaluationBatteryNotInService(r.batteryId);
+        }
+        uint16 version = uint16(_policies.length);
+        Grade grade = gradeOf(r, version);
+        _recorded[digest] = true;
+        _evaluations[r.batteryId] = Evaluation(
+            grade,
+            version,
+            r.stateOfHealthBps,
+            r.measuredAt,
+            d.evaluator,
+            device,
+            digest
+        );
+        emit BatteryEvaluated(r.batteryId, grade, version, d.evaluator, device, digest, r.stateOfHealthBps, r.measuredAt);
+    }
+
+    function _setPolicy(GradingPolicy memory p) private returns (uint16 version) {
+        if (p.upperAboveSohBps > BPS || p.middleAboveSohBps > p.upperAboveSohBps || p.validitySeconds == 0) {
+            revert EvaluationInvalidPolicy();
+        }
+        _policies.push(p);
+        version = uint16(_policies.length);
+        emit GradingPolicySet(version, p);
+    }
+}
