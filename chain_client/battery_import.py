@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+import sqlite3
 from itertools import groupby
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def import_file(
         progress(done_until)
     for chunk in _batches(rows, batch_size):
         ids = [keccak(r.identifier.encode()) for r in chunk]
-        _check_duplicates(path, chunk, ids, index)
+        _check_repeats(path, chunk, ids)
         model_id = model_ids.get(chunk[0].model)
         if model_id is None:
             model_id = model_ids[chunk[0].model] = identifier(chunk[0].model)
@@ -96,19 +97,22 @@ def import_file(
         content = batch_file_bytes([r.identifier for r in chunk])
         data_file = data_dir / f"batch-{tree.root.hex()}.txt"
         data_file.write_bytes(content)
-        with index.transaction():
-            index.add_batteries((i, r.identifier, tree.root, f"{path.name}:{r.line}") for i, r in zip(ids, chunk))
-            if on_chain is None:
-                on_chain = passports.batches_anchored_by(manufacturer.address)
-            batch_id = on_chain.get(tree.root)
-            tx_hash = "resumed"
-            if batch_id is None:
-                receipt_id = passports.anchor_batch(manufacturer, model_id, tree.root, len(chunk), keccak(content))
-                batch_id, tx_hash = receipt_id, "anchored"
-            else:
-                report.resumed_batches += 1
-            index.add_batch(IndexedBatch(tree.root, batch_id, chunk[0].model, len(chunk), source, chunk[0].line,
-                                         chunk[-1].line, data_file), tx_hash)
+        try:
+            with index.transaction():
+                index.add_batteries((i, r.identifier, tree.root, f"{path.name}:{r.line}") for i, r in zip(ids, chunk))
+                if on_chain is None:
+                    on_chain = passports.batches_anchored_by(manufacturer.address)
+                batch_id = on_chain.get(tree.root)
+                origin = "found on-chain"
+                if batch_id is None:
+                    batch_id = passports.anchor_batch(manufacturer, model_id, tree.root, len(chunk), keccak(content))
+                    origin = "anchored"
+                else:
+                    report.resumed_batches += 1
+                index.add_batch(IndexedBatch(tree.root, batch_id, chunk[0].model, len(chunk), source, chunk[0].line,
+                                             chunk[-1].line, data_file), origin)
+        except sqlite3.IntegrityError:  # the index's primary key: an id registered before (rolled back by now)
+            raise _already_registered(path, chunk, ids, index) from None
         report.batches += 1
         report.batteries += len(chunk)
         report.batch_ids.append(batch_id)
@@ -118,17 +122,20 @@ def import_file(
     return report
 
 
-def _check_duplicates(path: Path, chunk: list[BatteryRow], ids: list[bytes], index: BatteryIndex) -> None:
+def _check_repeats(path: Path, chunk: list[BatteryRow], ids: list[bytes]) -> None:
     seen: dict[bytes, int] = {}
     for battery_id, row in zip(ids, chunk, strict=True):
         if battery_id in seen:
             raise DuplicateBattery(f"{path}:{row.line}: {row.identifier} repeats line {seen[battery_id]}")
         seen[battery_id] = row.line
+
+
+def _already_registered(path: Path, chunk: list[BatteryRow], ids: list[bytes], index: BatteryIndex) -> DuplicateBattery:
+    """The error for a batch whose insert hit the index's primary key: names the first such line."""
     existing = index.find_existing(ids)
-    if existing:
-        first = next(r for i, r in zip(ids, chunk, strict=True) if i in existing)
-        raise DuplicateBattery(f"{path}:{first.line}: {first.identifier} is already registered "
-                               f"({existing[keccak(first.identifier.encode())]}); nothing of this batch was imported")
+    first_id, first = next((i, r) for i, r in zip(ids, chunk, strict=True) if i in existing)
+    return DuplicateBattery(f"{path}:{first.line}: {first.identifier} is already registered "
+                            f"({existing[first_id]}); nothing of this batch was imported")
 
 
 def proof_for(index: BatteryIndex, identifier_text: str) -> tuple[IndexedBatch, list[bytes]]:

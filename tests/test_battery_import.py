@@ -86,11 +86,11 @@ def test_a_batch_mined_before_a_crash_is_not_anchored_twice(world: World, tmp_pa
     original = BatteryIndex.add_batch
     seen = []
 
-    def crash_on_second(self: BatteryIndex, batch, tx_hash):  # type: ignore[no-untyped-def]
+    def crash_on_second(self: BatteryIndex, batch, origin):  # type: ignore[no-untyped-def]
         seen.append(batch)
         if len(seen) == 2:
             raise RuntimeError("power cut")  # the transaction is mined, the journal is not written
-        original(self, batch, tx_hash)
+        original(self, batch, origin)
 
     monkeypatch.setattr(BatteryIndex, "add_batch", crash_on_second)
     with pytest.raises(RuntimeError, match="power cut"):
