@@ -9,9 +9,9 @@ anchored twice.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-import sqlite3
 from itertools import groupby
 from pathlib import Path
 

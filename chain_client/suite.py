@@ -16,11 +16,11 @@ from chain_client.build import load_artifact
 from chain_client.certificates import Certificates
 from chain_client.claims import Claims
 from chain_client.errors import LedgerError
+from chain_client.evaluations import Evaluations
+from chain_client.logistics import Inspections, Logistics
 from chain_client.passports import Passports
 from chain_client.registry import Registry
 from chain_client.relay import RelayedSubmitter
-from chain_client.evaluations import Evaluations
-from chain_client.logistics import Inspections, Logistics
 from chain_client.rules import DEFAULT_GRADING, EU_ARTICLE_8, TRANSPORT_MAX_SOC_BPS
 from chain_client.transactions import Submitter, TxSender
 from chain_client.vocabulary import AUTHORITY_ROLES

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from chain_client.cli import battery, certificates, claims, registry, suite
+from chain_client.cli import battery, certificates, claims, registry, safety, suite
+from oracles import cli as oracle_cli
 
 app = typer.Typer(
     name="bledger",
@@ -17,3 +18,8 @@ app.add_typer(registry.app, name="registry", help="Business registration (author
 app.add_typer(certificates.app, name="cert", help="Production certificates (recyclers, MoE, holders).")
 app.add_typer(claims.app, name="claim", help="Usage claims and attestations (cell makers, MOTIE, verifiers).")
 app.add_typer(battery.app, name="battery", help="Battery life-cycle record (passport): register, import, move, prove.")
+app.add_typer(safety.evaluations, name="eval", help="Performance evaluation before removal (evaluators, MOLIT).")
+app.add_typer(safety.inspections, name="inspect", help="Safety inspections (inspection bodies).")
+app.add_typer(safety.transport, name="transport", help="Shipment legs (transporters).")
+app.add_typer(safety.storage, name="storage", help="Storage sites (storage operators).")
+app.add_typer(oracle_cli.app, name="oracle", help="Sign and submit equipment measurement files.")

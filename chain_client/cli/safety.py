@@ -1,0 +1,149 @@
+"""``bledger eval``, ``bledger inspect``, ``bledger transport``, ``bledger storage``: the safety rules' commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from chain_client.cli.common import (
+    DeploymentOpt,
+    KeyOpt,
+    RelayerOpt,
+    RpcOpt,
+    console,
+    doc_hash,
+    open_ledger,
+    parse_time,
+    reports_errors,
+    signer,
+)
+from chain_client.logistics import InspectionKind
+from chain_client.passports import battery_id
+from chain_client.rules import GradingPolicy
+from chain_client.vocabulary import identifier
+
+evaluations = typer.Typer(no_args_is_help=True)
+inspections = typer.Typer(no_args_is_help=True)
+transport = typer.Typer(no_args_is_help=True)
+storage = typer.Typer(no_args_is_help=True)
+
+
+@evaluations.command("device")
+@reports_errors
+def device(
+    address: str, rpc: RpcOpt, revoke: Annotated[bool, typer.Option(help="Revoke instead of register.")] = False,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+) -> None:
+    """Register (or revoke) a measuring device's signing address (accredited evaluator; MOLIT may revoke)."""
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    if revoke:
+        ledger.evaluations.revoke_device(signer(key), address)
+    else:
+        ledger.evaluations.register_device(signer(key), address)
+    console.print(f"device {address} {'revoked' if revoke else 'registered'}")
+
+
+@evaluations.command("policy")
+@reports_errors
+def policy(
+    rpc: RpcOpt,
+    upper_above: Annotated[float, typer.Option(help="SOH % above which the grade is upper.")] = 70.0,
+    middle_above: Annotated[float, typer.Option(help="SOH % above which the grade is middle.")] = 50.0,
+    forcing_faults: Annotated[int, typer.Option(help="Bitmask of fault flags that force the lower grade.")]
+    = GradingPolicy().forcing_faults,
+    validity_days: Annotated[int, typer.Option(help="Days an evaluation allows removal.")] = 180,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+) -> None:
+    """Publish a new version of the grading policy (MOLIT)."""
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    new = GradingPolicy(round(upper_above * 100), round(middle_above * 100), forcing_faults, validity_days * 86_400)
+    ledger.evaluations.set_policy(signer(key), new)
+    console.print(f"grading policy v{ledger.evaluations.policy_count()} published")
+
+
+@evaluations.command("show")
+@reports_errors
+def show_evaluation(ident: Annotated[str, typer.Argument(metavar="ID")], rpc: RpcOpt,
+                    deployment: DeploymentOpt = Path("deployment.json")) -> None:
+    """A battery's latest evaluation."""
+    ledger, _ = open_ledger(rpc, deployment)
+    e = ledger.evaluations.evaluation(battery_id(ident))
+    if e.grade.value == 0:
+        raise ValueError(f"{ident} has no evaluation")
+    console.print(f"{ident}: grade {e.grade.name.lower()} (SOH {e.state_of_health_bps / 100:.2f} %, policy "
+                  f"v{e.policy_version}), evaluator {e.evaluator}, device {e.device}")
+
+
+@inspections.command("record")
+@reports_errors
+def record(
+    ident: Annotated[str, typer.Argument(metavar="ID")],
+    kind: Annotated[str, typer.Argument(help="pre or post (distribution)")],
+    valid_until: Annotated[str, typer.Option(help="ISO date or unix seconds.")], rpc: RpcOpt,
+    failed: Annotated[bool, typer.Option("--failed", help="Record a failed inspection.")] = False,
+    findings: Annotated[Path | None, typer.Option(help="Findings report; its hash goes on-chain.")] = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+) -> None:
+    """Record a safety inspection (accredited inspection body)."""
+    kinds = {"pre": InspectionKind.PRE_DISTRIBUTION, "post": InspectionKind.POST_DISTRIBUTION}
+    if kind not in kinds:
+        raise ValueError("kind must be pre or post")
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    ledger.inspections.record(signer(key), battery_id(ident), kinds[kind], not failed, parse_time(valid_until),
+                              doc_hash(findings))
+    console.print(f"{ident}: {kind}-distribution inspection {'failed' if failed else 'passed'} recorded")
+
+
+@transport.command("ship")
+@reports_errors
+def ship(
+    ident: Annotated[str, typer.Argument(metavar="ID")], from_: Annotated[str, typer.Argument(metavar="FROM")],
+    to: str, soc: Annotated[float, typer.Option(help="State of charge at dispatch, percent.")], rpc: RpcOpt,
+    packaging: Annotated[int, typer.Option(help="Packaging class (e.g. UN packing instruction number).")] = 0,
+    evidence: Annotated[Path | None, typer.Option(help="Consignment note.")] = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+) -> None:
+    """Record a shipment leg (registered transporter); refused above the state-of-charge limit."""
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    ledger.logistics.ship(signer(key), battery_id(ident), from_, to, round(soc * 100), packaging, doc_hash(evidence))
+    console.print(f"{ident}: shipment leg recorded at {soc:g} % state of charge")
+
+
+@storage.command("site")
+@reports_errors
+def site(
+    site_id: str, capacity_kwh: float, rpc: RpcOpt,
+    permit: Annotated[Path | None, typer.Option(help="Storage permit; its hash goes on-chain.")] = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+) -> None:
+    """Register a storage site with its permitted capacity (storage operator)."""
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    ledger.logistics.register_site(signer(key), identifier(site_id), round(capacity_kwh * 1000), doc_hash(permit))
+    console.print(f"site {site_id} registered: {capacity_kwh:g} kWh")
+
+
+@storage.command("intake")
+@reports_errors
+def intake(
+    site_id: str, ident: Annotated[str, typer.Argument(metavar="ID")], energy_kwh: float, rpc: RpcOpt,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+) -> None:
+    """Take a battery into a site; refused beyond the permitted capacity."""
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    ledger.logistics.intake(signer(key), identifier(site_id), battery_id(ident), round(energy_kwh * 1000))
+    s = ledger.logistics.site(identifier(site_id))
+    console.print(f"{ident} stored at {site_id}: {s.stored_wh / 1000:g} of {s.capacity_wh / 1000:g} kWh used")
+
+
+@storage.command("release")
+@reports_errors
+def release(
+    site_id: str, ident: Annotated[str, typer.Argument(metavar="ID")], rpc: RpcOpt,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+) -> None:
+    """Release a stored battery, freeing its capacity."""
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    ledger.logistics.release(signer(key), identifier(site_id), battery_id(ident))
+    console.print(f"{ident} released from {site_id}")
