@@ -24,4 +24,4 @@ if args.which in ("gas", "all"):
 if args.which in ("passports", "all"):
     passports.run(console, [100_000] if args.quick else [100_000, 1_000_000], 1 if args.quick else 3)
 if args.which in ("oracles", "all"):
-    oracles.run(console, 200 if args.quick else 1_000)
+    oracles.run(console, 100 if args.quick else 300)

@@ -90,7 +90,7 @@ def run_backend(backend: Backend, console: Console, count: int) -> dict[str, flo
     return figures
 
 
-def run(console: Console, count: int = 1_000) -> None:
+def run(console: Console, count: int = 300) -> None:
     results = {"embedded": run_backend(EmbeddedBackend(), console, count)}
     with AnvilNode() as node:
         results["anvil"] = run_backend(RpcBackend(node.url), console, count)

@@ -65,6 +65,7 @@ def watch(
     interval: Annotated[float, typer.Option(help="Seconds between scans.")] = 2.0,
     rounds: Annotated[int | None, typer.Option(help="Stop after this many scans (default: run until Ctrl-C).")]
     = None,
+    min_age: Annotated[float, typer.Option(help="Seconds a file must be unchanged before it is read.")] = 1.0,
 ) -> None:
     """Process measurement files as they arrive: done ones move to DIR/done, refused ones to DIR/failed."""
     if not directory.is_dir():
@@ -79,6 +80,6 @@ def watch(
 
     console.print(f"watching {directory} (Ctrl-C to stop)")
     try:
-        watch_folder(directory, report_signer, submitter, interval, rounds, on_file=show)
+        watch_folder(directory, report_signer, submitter, interval, rounds, min_age, on_file=show)
     except KeyboardInterrupt:
         console.print("stopped")

@@ -146,3 +146,58 @@ def test_battery_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) 
     result = runner.invoke(app, ["battery", "status", "KR:KC:0003", "removed", *common, "--key", "dev:4"])
     assert result.exit_code == 1 and "RegistryMissingRole" in result.output
     assert gov
+
+
+def test_safety_and_oracle_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) -> None:
+    keys = dev_accounts(12)
+    gov, moe, motie, molit, maker, ev_maker, evaluator, device, inspector, transporter, storage, dismantler = (
+        a.address for a in keys)
+    dep = str(tmp_path / "deployment.json")
+    node = ["--rpc", anvil_node.url, "--deployment", dep]
+    run("deploy", *node[:2], "--out", dep, "--key", "dev:0", "--moe", moe, "--motie", motie, "--molit", molit)
+    for account, role, authority in [(maker, "cell_maker", 2), (ev_maker, "ev_maker", 3), (evaluator, "evaluator", 3),
+                                     (inspector, "inspection_body", 2), (transporter, "transporter", 1),
+                                     (storage, "storage_operator", 1), (dismantler, "collector_dismantler", 1)]:
+        run("registry", "register", account, "--role", role, *node, "--key", f"dev:{authority}")
+    data = ["--data", str(tmp_path / "data")]
+    run("battery", "model", "KC-78AH", "--category", "ev", *node, "--key", "dev:4")
+    run("battery", "register", "KR:KC:0001", "KC-78AH", *node, *data, "--key", "dev:4")
+    run("battery", "transfer", "KR:KC:0001", ev_maker, *node, *data, "--key", "dev:4")
+    run("battery", "status", "KR:KC:0001", "in-service", "--vin", "KMHK381GFPU000001", *node, *data, "--key", "dev:5")
+    run("eval", "device", device, *node, "--key", "dev:6")
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.csv").write_text(
+        "batteryPassportIdentifier,stateOfHealth,remainingCapacity,internalResistanceIncrease,cycleCount,faultFlags,"
+        "measuredAt\nKR:KC:0001,66.4,51.5,18,1320,,2026-11-20T10:00:00\n")
+    oracle = ["--device-key", "dev:7", "--relayer", "dev:0", "--state", str(tmp_path / "oracle.sqlite")]
+    out = run("oracle", "submit", str(inbox / "a.csv"), *node, *oracle)
+    assert "1 reports recorded in 1 transactions" in out
+    assert "0 reports recorded in 0 transactions, 1 already recorded" in run(
+        "oracle", "submit", str(inbox / "a.csv"), *node, *oracle)
+    assert "grade middle (SOH 66.40 %" in run("eval", "show", "KR:KC:0001", *node)
+    result = runner.invoke(app, ["oracle", "submit", str(inbox / "a.csv"), *node, "--device-key", "dev:8",
+                                 "--relayer", "dev:0", "--state", str(tmp_path / "o2.sqlite")])
+    assert result.exit_code == 1 and "is not a registered device" in result.output
+    (inbox / "a.csv").rename(inbox / "b.csv")
+    (inbox / "bad.jsonl").write_text('{"batteryPassportIdentifier": "KR:KC:0001", "stateOfHealth": 101}\n')
+    out = run("oracle", "watch", str(inbox), *node, *oracle, "--rounds", "1", "--interval", "0", "--min-age", "0")
+    assert (inbox / "done" / "b.csv").exists() and (inbox / "failed" / "bad.jsonl").exists()
+    assert "bad.jsonl failed" in out
+
+    run("battery", "transfer", "KR:KC:0001", dismantler, *node, *data, "--key", "dev:5")
+    run("battery", "status", "KR:KC:0001", "removed", *node, *data, "--key", "dev:11")
+    result = runner.invoke(app, ["battery", "transfer", "KR:KC:0001", ev_maker, *node, *data, "--key", "dev:11"])
+    assert result.exit_code == 1 and "InspectionMissing" in result.output
+    run("inspect", "record", "KR:KC:0001", "pre", "--valid-until", "2030-01-01", *node, "--key", "dev:8")
+    result = runner.invoke(app, ["transport", "ship", "KR:KC:0001", dismantler, storage, "--soc", "35", *node,
+                                 "--key", "dev:9"])
+    assert result.exit_code == 1 and "TransportStateOfChargeTooHigh(socBps=3500, maxSocBps=3000)" in result.output
+    run("transport", "ship", "KR:KC:0001", dismantler, storage, "--soc", "28.5", *node, "--key", "dev:9")
+    run("storage", "site", "ICHEON-1", "100", *node, "--key", "dev:10")
+    assert "60 of 100 kWh used" in run("storage", "intake", "ICHEON-1", "KR:KC:0001", "60", *node, "--key", "dev:10")
+    result = runner.invoke(app, ["storage", "intake", "ICHEON-1", "KR:KC:0002", "50", *node, "--key", "dev:10"])
+    assert result.exit_code == 1 and "StorageCapacityExceeded" in result.output
+    run("storage", "release", "ICHEON-1", "KR:KC:0001", *node, "--key", "dev:10")
+    assert gov

@@ -34,8 +34,8 @@ def in_service(world: World) -> World:
         (7_000, 0, Grade.MIDDLE),  # strictly above 70 % is upper
         (5_001, 0, Grade.MIDDLE),
         (5_000, 0, Grade.LOWER),
-        (9_500, int(FaultFlag.THERMAL_EVENT), Grade.LOWER),  # a safety fault forces recycling
-        (9_500, int(FaultFlag.BMS_COMMUNICATION_LOSS), Grade.UPPER),  # not a forcing fault
+        (9_500, int(FaultFlag["THERMAL_EVENT"]), Grade.LOWER),  # a safety fault forces recycling
+        (9_500, int(FaultFlag["BMS_COMMUNICATION_LOSS"]), Grade.UPPER),  # not a forcing fault
     ],
 )
 def test_grade_is_computed_on_chain(in_service: World, soh: int, faults: int, grade: Grade) -> None:

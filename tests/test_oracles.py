@@ -58,7 +58,7 @@ def test_reader_converts_units_and_flags(tmp_path: Path) -> None:
     ms = read_measurements(csv_file(tmp_path / "m.csv", good_rows()))
     assert [(m.state_of_health_bps, m.remaining_capacity_wh, m.resistance_increase_bps) for m in ms] == [
         (8_250, 61_200, 1_250), (6_400, 48_000, 2_000), (9_100, 70_000, 350)]
-    assert ms[2].fault_flags == FaultFlag.THERMAL_EVENT | FaultFlag.COOLANT_LEAK
+    assert ms[2].fault_flags == FaultFlag["THERMAL_EVENT"] | FaultFlag["COOLANT_LEAK"]
     assert ms[1].measured_at == ms[0].measured_at + 300 - 9 * 3600
     as_json = [dict(zip(HEADER.strip().split(","), r.split(","), strict=True)) for r in good_rows()]
     (tmp_path / "m.json").write_text(json.dumps(as_json))

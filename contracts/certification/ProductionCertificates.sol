@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {Material, Feedstock} from "../common/Materials.sol";
 import {RegistryClient} from "../common/RegistryClient.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 import {IProductionCertificates} from "../interfaces/IProductionCertificates.sol";
@@ -92,17 +91,11 @@ contract ProductionCertificates is IProductionCertificates, RegistryClient {
     }
 
     /// @inheritdoc IProductionCertificates
-    function consume(
-        uint256 lotId,
-        address holder,
-        uint128 grams,
-        uint256 claimId
-    ) external returns (Material material, Feedstock feedstock) {
+    function consume(uint256 lotId, address holder, uint128 grams, uint256 claimId) external {
         _onlyConsumer();
-        Lot storage l = _lotIn(lotId, LotStatus.Certified);
+        _lotIn(lotId, LotStatus.Certified);
         _debit(lotId, holder, grams);
         emit QuantityConsumed(lotId, holder, claimId, grams);
-        return (l.material, l.feedstock);
     }
 
     /// @inheritdoc IProductionCertificates

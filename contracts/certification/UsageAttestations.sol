@@ -48,15 +48,17 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
         if (count == 0) revert ClaimsNoAllocations();
         claimId = ++_claimCount;
 
-        uint256[MATERIAL_COUNT] memory pre;
-        uint256[MATERIAL_COUNT] memory post;
-        ConsumedAllocation[] storage stored = _allocations[claimId];
+        uint256[] memory pre = new uint256[](MATERIAL_COUNT);
+        uint256[] memory post = new uint256[](MATERIAL_COUNT);
+        // Checks and effects first (lot data by view), interactions (the consumption) last.
         for (uint256 i = 0; i < count; ++i) {
             Allocation calldata a = request.allocations[i];
-            (Material material, Feedstock feedstock) = certificates.consume(a.lotId, claimant, a.grams, claimId);
-            if (feedstock == Feedstock.PreConsumer) pre[uint8(material)] += a.grams;
-            else post[uint8(material)] += a.grams;
-            stored.push(ConsumedAllocation(SafeCast.toUint64(a.lotId), a.grams, material, feedstock));
+            IProductionCertificates.Lot memory lot = certificates.lot(a.lotId);
+            if (lot.feedstock == Feedstock.PreConsumer) pre[uint8(lot.material)] += a.grams;
+            else post[uint8(lot.material)] += a.grams;
+            _allocations[claimId].push(
+                ConsumedAllocation(SafeCast.toUint64(a.lotId), a.grams, lot.material, lot.feedstock)
+            );
         }
         for (uint256 m = 0; m < MATERIAL_COUNT; ++m) {
             uint256 content = request.contentGrams[m];
@@ -84,6 +86,10 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
             evidenceHash: request.evidenceHash
         });
         emit ClaimOpened(claimId, claimant, request.batteryModel, request);
+        for (uint256 i = 0; i < count; ++i) {
+            // Reverts the whole claim unless the lot is certified and the claimant holds the grams now.
+            certificates.consume(request.allocations[i].lotId, claimant, request.allocations[i].grams, claimId);
+        }
     }
 
     /// @inheritdoc IUsageAttestations

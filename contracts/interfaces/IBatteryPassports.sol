@@ -77,7 +77,7 @@ interface IBatteryPassports {
         bytes32 root, bytes32 dataHash);
     /// @notice One entry of a battery's history: who did what, when, with which evidence, in order.
     /// @notice Emitted when governance wires the safety contracts whose checks gate removal and used-battery moves.
-    event SafetyContractsSet(address evaluations, address inspections);
+    event SafetyContractsSet(address indexed evaluations, address indexed inspections);
     event BatteryEventRecorded(bytes32 indexed batteryId, uint32 indexed sequence, BatteryStatus status,
         address indexed actor, address operator, bytes32 link, bytes32 evidenceHash);
 

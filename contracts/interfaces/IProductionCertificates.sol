@@ -99,9 +99,7 @@ interface IProductionCertificates {
     function transfer(uint256 lotId, address to, uint128 grams, bytes32 shipmentRef) external;
 
     /// @notice Consumes `grams` of `holder`'s balance in `lotId` for `claimId`. Caller: an authorised consumer.
-    function consume(uint256 lotId, address holder, uint128 grams, uint256 claimId)
-        external
-        returns (Material material, Feedstock feedstock);
+    function consume(uint256 lotId, address holder, uint128 grams, uint256 claimId) external;
 
     /// @notice Returns `grams` of `lotId` consumed for `claimId` to `holder`. Caller: an authorised consumer.
     function release(uint256 lotId, address holder, uint128 grams, uint256 claimId) external;

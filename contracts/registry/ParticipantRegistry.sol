@@ -14,6 +14,8 @@ import {Authorities} from "./Authorities.sol";
 /// @dev Writes accept ERC-2771 meta-transactions from the suite's forwarder, so a ministry or business can sign
 /// and let the portal relay.
 contract ParticipantRegistry is IParticipantRegistry, AccessControl, ERC2771Context {
+    uint8 private constant _ACTIVE = uint8(1) << uint8(Status.Active);
+    uint8 private constant _SUSPENDED = uint8(1) << uint8(Status.Suspended);
     uint32 private constant _ALL_ROLES = uint32((1 << (uint256(type(BusinessRole).max) + 1)) - 1);
 
     mapping(address account => Participant) private _participants;
@@ -74,19 +76,18 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl, ERC2771Cont
 
     /// @inheritdoc IParticipantRegistry
     function suspendParticipant(address account, bytes32 reasonHash) external {
-        _changeStatus(account, Status.Active, Status.Suspended, reasonHash);
+        _changeStatus(account, _ACTIVE, Status.Suspended, reasonHash);
     }
 
     /// @inheritdoc IParticipantRegistry
     function reinstateParticipant(address account, bytes32 reasonHash) external {
-        _changeStatus(account, Status.Suspended, Status.Active, reasonHash);
+        _changeStatus(account, _SUSPENDED, Status.Active, reasonHash);
     }
 
     /// @inheritdoc IParticipantRegistry
     function revokeParticipant(address account, bytes32 reasonHash) external {
-        Status current = _participants[account].status;
         // Revocation is reachable from Active and Suspended alike.
-        _changeStatus(account, current == Status.Suspended ? Status.Suspended : Status.Active, Status.Revoked, reasonHash);
+        _changeStatus(account, _ACTIVE | _SUSPENDED, Status.Revoked, reasonHash);
     }
 
     /// @inheritdoc IParticipantRegistry
@@ -181,10 +182,13 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControl, ERC2771Cont
         if (p.status == Status.Revoked) revert RegistryParticipantNotActive(account, Status.Revoked);
     }
 
-    function _changeStatus(address account, Status from, Status to, bytes32 reasonHash) private {
+    /// @dev `allowedFrom` is a bitmask of statuses (`1 << uint8(status)`) the change may start from.
+    function _changeStatus(address account, uint8 allowedFrom, Status to, bytes32 reasonHash) private {
         Participant storage p = _participants[account];
         if (p.status == Status.None) revert RegistryUnknownParticipant(account);
-        if (p.status != from) revert RegistryInvalidStatusTransition(account, p.status, to);
+        if ((allowedFrom & (uint8(1) << uint8(p.status))) == 0) {
+            revert RegistryInvalidStatusTransition(account, p.status, to);
+        }
         address authority = _msgSender();
         _checkAdministersAny(authority, p.roles);
         p.status = to;
