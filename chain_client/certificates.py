@@ -6,12 +6,11 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.contract import Contract
 from web3.types import TxReceipt
 
+from chain_client.client import ContractClient
 from chain_client.errors import decodes_reverts
 from chain_client.events import event_args
-from chain_client.transactions import Submitter
 from chain_client.vocabulary import Feedstock, LotStatus, Material
 
 ZERO32 = b"\x00" * 32
@@ -49,15 +48,7 @@ class Lot:
     application_hash: bytes
 
 
-class Certificates:
-    def __init__(self, contract: Contract, submitter: Submitter) -> None:
-        self.contract = contract
-        self.submit = submitter.submit
-
-    @property
-    def address(self) -> str:
-        return str(self.contract.address)
-
+class Certificates(ContractClient):
     def apply(self, recycler: LocalAccount, application: LotApplication) -> int:
         """Applies for a lot and returns its id."""
         receipt = self.submit(recycler, self.contract.functions.applyForLot(application.as_tuple()))

@@ -9,6 +9,7 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 from web3.types import TxReceipt
 
+from chain_client.client import ContractClient
 from chain_client.errors import decodes_reverts
 from chain_client.events import event_args
 from chain_client.transactions import Submitter
@@ -89,15 +90,10 @@ class Compliance:
     minimum_bps: dict[Material, int] = field(default_factory=dict)
 
 
-class Claims:
+class Claims(ContractClient):
     def __init__(self, contract: Contract, targets: Contract, submitter: Submitter) -> None:
-        self.contract = contract
+        super().__init__(contract, submitter)
         self.targets = targets
-        self.submit = submitter.submit
-
-    @property
-    def address(self) -> str:
-        return str(self.contract.address)
 
     def open(self, cell_maker: LocalAccount, request: ClaimRequest) -> int:
         """Opens a claim (consuming its allocations) and returns its id."""

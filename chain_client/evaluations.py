@@ -8,12 +8,11 @@ from enum import IntEnum
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.contract import Contract
 from web3.types import TxReceipt
 
+from chain_client.client import ContractClient
 from chain_client.errors import decodes_reverts
 from chain_client.rules import GradingPolicy
-from chain_client.transactions import Submitter
 
 DOMAIN_NAME, DOMAIN_VERSION = "BatteryLedgerEvaluations", "1"
 
@@ -86,15 +85,7 @@ def sign_report(device: LocalAccount, report: MeasurementReport, chain_id: int, 
     return SignedReport(report, bytes(signed.signature))
 
 
-class Evaluations:
-    def __init__(self, contract: Contract, submitter: Submitter) -> None:
-        self.contract = contract
-        self.submit = submitter.submit
-
-    @property
-    def address(self) -> str:
-        return str(self.contract.address)
-
+class Evaluations(ContractClient):
     def register_device(self, evaluator: LocalAccount, device: str) -> TxReceipt:
         return self.submit(evaluator, self.contract.functions.registerDevice(Web3.to_checksum_address(device)))
 

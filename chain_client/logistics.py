@@ -7,11 +7,10 @@ from enum import IntEnum
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.contract import Contract
 from web3.types import TxReceipt
 
+from chain_client.client import ContractClient
 from chain_client.errors import decodes_reverts
-from chain_client.transactions import Submitter
 
 ZERO32 = b"\x00" * 32
 
@@ -38,11 +37,7 @@ class Site:
     permit_hash: bytes
 
 
-class Inspections:
-    def __init__(self, contract: Contract, submitter: Submitter) -> None:
-        self.contract = contract
-        self.submit = submitter.submit
-
+class Inspections(ContractClient):
     def record(self, body: LocalAccount, battery: bytes, kind: InspectionKind, passed: bool, valid_until: int,
                findings_hash: bytes = ZERO32) -> TxReceipt:
         return self.submit(body, self.contract.functions.recordInspection(
@@ -54,12 +49,8 @@ class Inspections:
         return Inspection(i[0], i[1], i[2], i[3], bytes(i[4]))
 
 
-class Logistics:
+class Logistics(ContractClient):
     """Transport legs and storage sites."""
-
-    def __init__(self, contract: Contract, submitter: Submitter) -> None:
-        self.contract = contract
-        self.submit = submitter.submit
 
     def set_max_soc(self, moe: LocalAccount, max_soc_bps: int) -> TxReceipt:
         return self.submit(moe, self.contract.functions.setMaxStateOfCharge(max_soc_bps))

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.contract import Contract
 from web3.types import TxReceipt
 
+from chain_client.client import ContractClient
 from chain_client.errors import decodes_reverts
 from chain_client.events import event_args
-from chain_client.transactions import Submitter
 from chain_client.vocabulary import BatteryCategory, BatteryStatus, identifier
 
 ZERO32 = b"\x00" * 32
@@ -68,15 +67,7 @@ class HistoryEntry:
     transaction_hash: str
 
 
-class Passports:
-    def __init__(self, contract: Contract, submitter: Submitter) -> None:
-        self.contract = contract
-        self.submit = submitter.submit
-
-    @property
-    def address(self) -> str:
-        return str(self.contract.address)
-
+class Passports(ContractClient):
     # writes ------------------------------------------------------------------------------------------------
     def register_model(self, maker: LocalAccount, model_id: bytes, category: BatteryCategory,
                        data_hash: bytes = ZERO32) -> TxReceipt:

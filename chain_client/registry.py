@@ -7,11 +7,10 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.contract import Contract
 from web3.types import TxReceipt
 
+from chain_client.client import ContractClient
 from chain_client.errors import decodes_reverts
-from chain_client.transactions import Submitter
 from chain_client.vocabulary import AUTHORITY_ROLES, BusinessRole, ParticipantStatus, role_mask, roles_of
 
 ZERO32 = b"\x00" * 32
@@ -38,15 +37,7 @@ class Facility:
     scope_hash: bytes
 
 
-class Registry:
-    def __init__(self, contract: Contract, submitter: Submitter) -> None:
-        self.contract = contract
-        self.submit = submitter.submit
-
-    @property
-    def address(self) -> str:
-        return str(self.contract.address)
-
+class Registry(ContractClient):
     # writes ------------------------------------------------------------------------------------------------
     def grant_authority(self, governance: LocalAccount, authority: str, account: str) -> TxReceipt:
         """Grants an authority role (``moe``, ``motie``, ``molit`` or ``governance``). Caller: governance."""
