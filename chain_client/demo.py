@@ -57,8 +57,10 @@ class DemoResult:
 
 
 def run_demo(backend: Backend, console: Console | None = None) -> DemoResult:
-    """Registers the parties, certifies a lot of Li, Ni and Co, transfers part of one, opens, attests a usage claim
-    (relayed: the cell maker signs, the portal pays), tries a double spend, revokes a lot and reports."""
+    """Registers the parties, certifies lots of Li, Ni and Co, moves parts of them, anchors a batch of batteries,
+    opens and attests a usage claim (relayed: the cell maker signs, the portal pays), tries a double spend, takes one
+    battery through its whole life (evaluation, inspection, transport, storage, second life, recycling), revokes a
+    lot and reports."""
     out = console or Console()
     result = DemoResult()
 
