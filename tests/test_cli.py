@@ -105,6 +105,33 @@ def test_role_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) -> 
     assert result.exit_code == 1 and "run `bledger deploy" in result.output
 
 
+def model_sheet(tmp_path: Path, **overrides: object) -> Path:
+    sheet: dict[str, object] = {
+        "batteryModel": "KC-78AH", "batteryCategory": "EV", "batteryChemistry": "NMC811", "ratedCapacity": 78,
+        "nominalVoltage": 3.65, "batteryMass": 1.05, "materialComposition": {"Li": 160, "Ni": 620, "Co": 1_100},
+        "manufacturerIdentification": "K-Cell Co., Ltd.", "manufacturingPlace": "KR-KCELL-OCHANG-02"}
+    sheet.update(overrides)
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(sheet, indent=2))
+    return path
+
+
+def test_model_data_sheets_are_validated(tmp_path: Path) -> None:
+    from chain_client.errors import LedgerError
+    from chain_client.model_data import read_model_data
+
+    good = read_model_data(model_sheet(tmp_path))
+    assert good.data_hash() == read_model_data(model_sheet(tmp_path)).data_hash()  # white space does not matter
+    cases: list[tuple[dict[str, object], str]] = [({"ratedCapacity": 0}, "ratedCapacity: Input should be greater than 0"),
+                               ({"materialComposition": {"Xx": 1}}, "unknown metal 'Xx'"),
+                               ({"materialComposition": {"Co": -5}}, "Co: -5 g is impossible"),
+                               ({"batteryCategory": "Toy"}, "batteryCategory: Input should be 'EV'"),
+                               ({"colour": "blue"}, "colour: Extra inputs are not permitted")]
+    for overrides, message in cases:
+        with pytest.raises(LedgerError, match=re.escape(message)):
+            read_model_data(model_sheet(tmp_path, **overrides))
+
+
 def test_battery_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) -> None:
     gov, _moe, motie, molit, maker, ev_maker = (a.address for a in dev_accounts(6))
     dep = str(tmp_path / "deployment.json")
@@ -114,8 +141,9 @@ def test_battery_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) 
         "--key", "dev:2")
     run("registry", "register", ev_maker, "--role", "ev_maker", "--rpc", anvil_node.url, "--deployment", dep,
         "--key", "dev:3")
-    run("battery", "model", "KC-78AH", "--category", "ev", "--rpc", anvil_node.url, "--deployment", dep,
-        "--key", "dev:4")
+    sheet = model_sheet(tmp_path)
+    run("battery", "model", str(sheet), "--rpc", anvil_node.url, "--deployment", dep, "--key", "dev:4",
+        "--data", str(tmp_path / "data"))
     csv_file = tmp_path / "batteries.csv"
     csv_file.write_text("batteryPassportIdentifier,batteryModel\n" + "".join(
         f"KR:KC:{i:04d},KC-78AH\n" for i in range(1, 6)))
@@ -130,6 +158,8 @@ def test_battery_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) 
     run("battery", "status", "KR:KC:0003", "in-service", "--vin", "KMHK381GFPU000009", *common, "--key", "dev:5")
     passport = json.loads(run("battery", "show", "KR:KC:0003", *common))
     assert passport["public"]["batteryCategory"] == "EV"
+    assert passport["public"]["modelDataVerified"] is True
+    assert passport["public"]["modelData"]["materialComposition"]["Co"] == 1_100
     assert passport["public"]["manufacturerIdentification"] == maker
     assert passport["legitimateInterest"]["batteryStatus"] == "Original"
     assert passport["legitimateInterest"]["lifeCycleStep"] == "InService"
@@ -160,7 +190,7 @@ def test_safety_and_oracle_commands_against_a_node(tmp_path: Path, anvil_node: A
                                      (storage, "storage_operator", 1), (dismantler, "collector_dismantler", 1)]:
         run("registry", "register", account, "--role", role, *node, "--key", f"dev:{authority}")
     data = ["--data", str(tmp_path / "data")]
-    run("battery", "model", "KC-78AH", "--category", "ev", *node, "--key", "dev:4")
+    run("battery", "model", str(model_sheet(tmp_path)), *node, "--key", "dev:4", *data)
     run("battery", "register", "KR:KC:0001", "KC-78AH", *node, *data, "--key", "dev:4")
     run("battery", "transfer", "KR:KC:0001", ev_maker, *node, *data, "--key", "dev:4")
     run("battery", "status", "KR:KC:0001", "in-service", "--vin", "KMHK381GFPU000001", *node, *data, "--key", "dev:5")

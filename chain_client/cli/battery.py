@@ -24,10 +24,12 @@ from chain_client.cli.common import (
     signer,
 )
 from chain_client.errors import LedgerError
+from chain_client.model_data import read_model_data
 from chain_client.passport_export import export_passport
+from chain_client.merkle import keccak
 from chain_client.passports import battery_id
 from chain_client.suite import Ledger
-from chain_client.vocabulary import BatteryCategory, BatteryStatus, identifier
+from chain_client.vocabulary import BatteryStatus, identifier
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -57,20 +59,19 @@ def ensure_on_chain(ledger: Ledger, data: Path, caller_key: str, ident: str) -> 
 @app.command()
 @reports_errors
 def model(
-    model_name: Annotated[str, typer.Argument(help="Model identifier.")],
-    category: Annotated[str, typer.Option(help="ev, industrial, lmt or stationary.")], rpc: RpcOpt,
-    data_sheet: Annotated[Path | None, typer.Option(help="Public model-level record (JSON); its hash goes on-chain.")]
-    = None,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    data_sheet: Annotated[Path, typer.Argument(help="The model's public data sheet (JSON, DIN DKE SPEC 99100 names).")],
+    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0",
+    relayer: RelayerOpt = None, data: DataOpt = Path("bledger-data"),
 ) -> None:
-    """Register a battery model (manufacturer)."""
-    try:
-        cat = BatteryCategory[category.upper()]
-    except KeyError:
-        raise ValueError(f"unknown category {category!r}: use ev, industrial, lmt or stationary") from None
+    """Register a battery model once (manufacturer): its category and the hash of its data sheet go on-chain."""
+    sheet = read_model_data(data_sheet)
     ledger, _ = open_ledger(rpc, deployment, relayer)
-    ledger.passports.register_model(signer(key), identifier(model_name), cat, doc_hash(data_sheet))
-    console.print(f"model {model_name} registered")
+    model_id = identifier(sheet.batteryModel)
+    ledger.passports.register_model(signer(key), model_id, sheet.category, sheet.data_hash())
+    published = data / "models" / f"{model_id.hex()}.json"
+    published.parent.mkdir(parents=True, exist_ok=True)
+    published.write_bytes(sheet.canonical())
+    console.print(f"model {sheet.batteryModel} registered ({sheet.batteryCategory}, {sheet.batteryChemistry})")
 
 
 @app.command()
@@ -144,7 +145,13 @@ def show(
         console.print_json(json.dumps({"batteryPassportIdentifier": ident, "batteryStatus": "Original",
                                        "registeredInBatch": batch.batch_id, "proofVerifiedOnChain": ok}))
         return
-    console.print_json(json.dumps(export_passport(ledger.passports, ident, bid)))
+    passport = export_passport(ledger.passports, ident, bid)
+    sheet = data / "models" / f"{ledger.passports.battery(bid).model_id.hex()}.json"
+    if sheet.is_file():  # the published model data, checked against the hash on-chain
+        passport["public"]["modelData"] = json.loads(sheet.read_text())
+        passport["public"]["modelDataVerified"] = keccak(sheet.read_bytes()) == ledger.passports.model(
+            ledger.passports.battery(bid).model_id).data_hash
+    console.print_json(json.dumps(passport))
 
 
 @app.command()
