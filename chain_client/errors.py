@@ -134,6 +134,13 @@ def _revert_exceptions() -> tuple[type[BaseException], ...]:
 REVERT_EXCEPTIONS = _revert_exceptions()
 
 
+def as_revert(exc: BaseException) -> BaseException:
+    """The :class:`ContractRevert` a web3 / eth-tester exception stands for, or the exception itself if it carries
+    no revert data."""
+    data = revert_data_of(exc)
+    return decode_revert(data) if data is not None else exc
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -145,9 +152,6 @@ def decodes_reverts(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except REVERT_EXCEPTIONS as exc:
-            data = revert_data_of(exc)
-            if data is None:
-                raise
-            raise decode_revert(data) from None
+            raise as_revert(exc) from None
 
     return wrapper  # type: ignore[return-value]

@@ -9,7 +9,7 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
-from chain_client.errors import REVERT_EXCEPTIONS, LedgerError, decode_revert, revert_data_of
+from chain_client.errors import REVERT_EXCEPTIONS, LedgerError, as_revert, decode_revert, revert_data_of
 from chain_client.nonces import NonceManager
 
 #: Multiplier applied to the gas estimate.
@@ -24,11 +24,6 @@ class Submitter(Protocol):
     """Submits a contract call on behalf of ``account`` and returns the mined receipt."""
 
     def submit(self, account: LocalAccount, call: ContractFunction, gas: int | None = None) -> TxReceipt: ...
-
-
-def _reraise(exc: BaseException) -> BaseException:
-    data = revert_data_of(exc)
-    return decode_revert(data) if data is not None else exc
 
 
 class TxSender:
@@ -46,7 +41,7 @@ class TxSender:
         try:
             return int(call.estimate_gas({"from": account}))
         except REVERT_EXCEPTIONS as exc:
-            raise _reraise(exc) from None
+            raise as_revert(exc) from None
 
     def submit(self, account: LocalAccount, call: ContractFunction, gas: int | None = None) -> TxReceipt:
         if gas is None:
@@ -64,7 +59,7 @@ class TxSender:
                 signed = account.sign_transaction(tx)  # type: ignore[arg-type]
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         except REVERT_EXCEPTIONS as exc:
-            raise _reraise(exc) from None
+            raise as_revert(exc) from None
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.timeout)
         if receipt["status"] != 1:
             raise self._failure(tx, receipt)

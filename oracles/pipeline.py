@@ -16,15 +16,17 @@ def process_file(path: Path, signer: ReportSigner, submitter: BatchSubmitter) ->
     before but never submitted (a crash) go first, with their original nonces."""
     measurements = read_measurements(path)
     report = SubmitReport()
-    pending = {s.report.nonce: s for s in signer.journal.pending(signer.device.address)}
+    # reports signed in an earlier run but never recorded: same nonces, fresh deadlines if theirs passed
+    pending = {s.report.nonce: signer.refresh(s) for s in signer.journal.pending(signer.device.address)}
     for m in measurements:
         signed, new = signer.sign(m)
         if signed is None:
             report.already_recorded += 1
             continue
-        pending[signed.report.nonce] = signed
-        report.signed += int(new)
-    fresh = [signer.refresh(s) for s in pending.values()]
+        if new:
+            pending[signed.report.nonce] = signed
+            report.signed += 1
+    fresh = list(pending.values())
     try:
         submitter.submit(fresh, report)
     except ContractRevert as exc:

@@ -28,6 +28,7 @@ class ReportSigner:
         self.chain_id = chain_id
         self.journal = journal
         self.ttl_seconds = ttl_seconds
+        self._chain_time_value, self._chain_time_at = 0, float("-inf")
         self.resync()
 
     def resync(self) -> None:
@@ -36,18 +37,26 @@ class ReportSigner:
         journaled = self.journal.highest_nonce(self.device.address)
         self._next = max(on_chain, (journaled + 1) if journaled is not None else 0)
 
+    def _chain_time(self, fresh: bool = False) -> int:
+        """The latest block's time, asked of the node at most every few seconds (not once per reading) unless
+        ``fresh``."""
+        now = time.monotonic()
+        if fresh or now - self._chain_time_at > 5.0:
+            self._chain_time_value = int(self.evaluations.contract.w3.eth.get_block("latest")["timestamp"])
+            self._chain_time_at = now
+        return self._chain_time_value
+
     def _deadline(self) -> int:
-        latest = int(self.evaluations.contract.w3.eth.get_block("latest")["timestamp"])
-        return max(int(time.time()), latest) + self.ttl_seconds
+        return max(int(time.time()), self._chain_time()) + self.ttl_seconds
 
     def sign(self, m: Measurement) -> tuple[SignedReport | None, bool]:
         """(signed report, whether it was signed now). The report is None if this reading was submitted before; a
-        reading signed before but not submitted keeps its nonce (re-signed only if its deadline passed)."""
+        reading signed before but not submitted comes back as journaled, with its nonce (see :meth:`refresh`)."""
         fp = fingerprint(m)
         known = self.journal.lookup(self.device.address, fp)
         if known is not None:
             signed, submitted = known
-            return (None, False) if submitted else (self.refresh(signed), False)
+            return (None, False) if submitted else (signed, False)
         report = MeasurementReport(battery_id(m.identifier), m.state_of_health_bps, m.remaining_capacity_wh,
                                    m.resistance_increase_bps, m.cycle_count, m.fault_flags, m.measured_at,
                                    keccak(m.raw.encode()), self._next, self._deadline())
@@ -58,8 +67,7 @@ class ReportSigner:
 
     def refresh(self, signed: SignedReport) -> SignedReport:
         """The same report with a fresh deadline if it expired (same nonce, so the order stays intact)."""
-        latest = int(self.evaluations.contract.w3.eth.get_block("latest")["timestamp"])
-        if signed.report.deadline > latest + 60:
+        if signed.report.deadline > self._chain_time(fresh=True) + 60:
             return signed
         renewed = sign_report(self.device, replace(signed.report, deadline=self._deadline()), self.chain_id,
                               self.evaluations.address)

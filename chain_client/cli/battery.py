@@ -24,9 +24,9 @@ from chain_client.cli.common import (
     signer,
 )
 from chain_client.errors import LedgerError
+from chain_client.merkle import keccak
 from chain_client.model_data import read_model_data
 from chain_client.passport_export import export_passport
-from chain_client.merkle import keccak
 from chain_client.passports import battery_id
 from chain_client.suite import Ledger
 from chain_client.vocabulary import BatteryStatus, identifier
