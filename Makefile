@@ -5,7 +5,7 @@ setup:
 	@./scripts/setup
 
 demo: setup
-	.venv/bin/bledger demo
+	@.venv/bin/bledger demo
 
 test: setup
 	.venv/bin/mypy chain_client bench tests
