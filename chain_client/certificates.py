@@ -45,6 +45,7 @@ class Lot:
     decided_at: int
     mass_grams: int
     applied_at: int
+    period_end: int
     application_hash: bytes
 
 
@@ -68,11 +69,17 @@ class Certificates(ContractClient):
             lot_id, Web3.to_checksum_address(to), grams, shipment_ref))
 
     @decodes_reverts
+    def consumed(self, consumer: str, claim_id: int, lot_id: int, holder: str) -> int:
+        """Grams of ``lot_id`` that ``consumer`` consumed from ``holder`` for ``claim_id`` and has not released."""
+        return int(self.contract.functions.consumed(Web3.to_checksum_address(consumer), claim_id, lot_id,
+                                                    Web3.to_checksum_address(holder)).call())
+
+    @decodes_reverts
     def lot(self, lot_id: int) -> Lot:
-        recycler, material, feedstock, status, decided, mass, applied, app_hash = (
+        recycler, material, feedstock, status, decided, mass, applied, period_end, app_hash = (
             self.contract.functions.lot(lot_id).call())
         return Lot(lot_id, recycler, Material(material), Feedstock(feedstock), LotStatus(status), decided, mass,
-                   applied, bytes(app_hash))
+                   applied, period_end, bytes(app_hash))
 
     @decodes_reverts
     def balance(self, lot_id: int, holder: str) -> int:

@@ -85,6 +85,8 @@ class Compliance:
     year: int
     attested: bool
     tainted: bool
+    in_scope: bool  # Article 8 covers the claim's model at this milestone
+    custody_counts: bool  # the claim's chain-of-custody model counts toward the share
     meets: bool
     share_bps: dict[Material, int] = field(default_factory=dict)
     minimum_bps: dict[Material, int] = field(default_factory=dict)
@@ -135,9 +137,16 @@ class Claims(ContractClient):
 
     @decodes_reverts
     def compliance(self, claim_id: int, year: int) -> Compliance:
-        attested, tainted, meets, shares, minimums = self.contract.functions.compliance(claim_id, year).call()
-        return Compliance(year, attested, tainted, meets, {Material(i): v for i, v in enumerate(shares)},
+        attested, tainted, in_scope, custody, meets, shares, minimums = \
+            self.contract.functions.compliance(claim_id, year).call()
+        return Compliance(year, attested, tainted, in_scope, custody, meets,
+                          {Material(i): v for i, v in enumerate(shares)},
                           {Material(i): v for i, v in enumerate(minimums)})
+
+    @decodes_reverts
+    def covers(self, claim_id: int, battery: bytes, proof: Sequence[bytes]) -> bool:
+        """Whether the attested, untainted claim covers ``battery`` (a battery of its model, proven into its root)."""
+        return bool(self.contract.functions.covers(claim_id, battery, list(proof)).call())
 
     @decodes_reverts
     def milestone_years(self) -> list[int]:

@@ -17,7 +17,7 @@ from chain_client.errors import ContractRevert
 from chain_client.evaluations import MeasurementReport, sign_report
 from chain_client.logistics import InspectionKind
 from chain_client.merkle import MerkleTree, keccak
-from chain_client.passports import HistoryEntry, battery_id
+from chain_client.passports import HistoryEntry, ModelSpec, battery_id
 from chain_client.rules import EU_ARTICLE_8
 from chain_client.suite import Ledger, deploy
 from chain_client.transactions import TxSender
@@ -38,7 +38,8 @@ KG = 1_000  # grams
 
 PARTIES = ("governance", "moe", "motie", "molit", "portal", "recycler", "processor", "cell_maker", "importer",
            "ev_maker", "dismantler", "reuser", "evaluator", "device", "inspector", "transporter", "storage")
-MODEL_NAME = "K-CELL NCM811 E-Pouch 78Ah"
+MODEL_NAME = "KR:KCELL:NCM811-E-POUCH-78AH"
+ESS_MODEL_NAME = "KR:REPURPOSE:ESS-60"
 BATCH_SIZE = 1_000
 
 
@@ -91,14 +92,17 @@ def run_demo(backend: Backend, console: Console | None = None) -> DemoResult:
     reg.register(a["motie"], a["inspector"].address, [BusinessRole.INSPECTION_BODY], document_hash("accreditation"))
     reg.register(a["moe"], a["transporter"].address, [BusinessRole.TRANSPORTER], document_hash("dossier: T"))
     reg.register(a["moe"], a["storage"].address, [BusinessRole.STORAGE_OPERATOR], document_hash("dossier: S"))
-    ledger.evaluations.register_device(a["evaluator"], a["device"].address)
+    ledger.evaluations.register_device(a["evaluator"], a["device"])  # signs the device's proof of its key
+    ledger.passports.assign_prefix(a["motie"], "KR:KCELL", a["cell_maker"].address)
+    ledger.passports.assign_prefix(a["motie"], "KR:REPURPOSE", a["reuser"].address)
     now = int(w3.eth.get_block("latest")["timestamp"])
     plant = identifier("KR-HANBIT-GUMI-01")
     reg.register_facility(a["moe"], plant, a["recycler"].address, now - 400 * DAY, now + 700 * DAY,
                           document_hash("scope registration: hydrometallurgy line 1"))
     step("MoE, MOTIE and MOLIT registered a recycler, a material processor, a cell maker, an importer, an EV maker, "
-         "a dismantler, a repurposing business, an evaluator (with its measuring device), an inspection body, a "
-         "transporter and a storage operator; MoE registered the recycler's plant (scope valid two years)")
+         "a dismantler, a repurposing business, an evaluator (with its measuring device, which proved it holds its key), an inspection body, a "
+         "transporter and a storage operator; MoE registered the recycler's plant (scope valid two years); MOTIE "
+         "assigned the issuer prefixes KR:KCELL and KR:REPURPOSE")
 
     lots_spec = {
         "Li": (Material.LITHIUM, Feedstock.POST_CONSUMER, 90 * KG, "Li2CO3"),
@@ -126,9 +130,9 @@ def run_demo(backend: Backend, console: Console | None = None) -> DemoResult:
     step("certified quantities moved with shipments: 60 of 90 kg Li to the cell maker; 400 kg Ni to the "
          "processor, 250 kg of it on to the cell maker; 300 kg Ni and 200 kg Co to the cell maker")
 
-    model_id = identifier(MODEL_NAME)
-    ledger.passports.register_model(a["cell_maker"], model_id, BatteryCategory.EV,
-                                    document_hash("public model data sheet: NCM811, 78 Ah, 3.65 V"))
+    model_id = ledger.passports.register_model(a["cell_maker"], MODEL_NAME, ModelSpec(
+        BatteryCategory.EV, frozenset({Material.LITHIUM, Material.NICKEL, Material.COBALT}), 60_000,
+        data_hash=document_hash("public model data sheet: NCM811, 78 Ah, 3.65 V")))
     serials = [f"KR:KCELL:EV:{n:07d}" for n in range(1, BATCH_SIZE + 1)]
     tree = MerkleTree(battery_id(s) for s in serials)
     batch_id = ledger.passports.anchor_batch(a["cell_maker"], model_id, tree.root, len(serials),
@@ -183,10 +187,10 @@ def battery_life(ledger: Ledger, a: dict[str, LocalAccount], serial: str, tree: 
                  claim_id: int, now: int, plant: bytes, step: Callable[[str], None]) -> None:
     """One battery of the batch, from manufacture to recycling."""
     p, bid = ledger.passports, battery_id(serial)
-    covered = p.is_covered_by_claim(claim_id, bid, tree.proof(bid))
-    step(f"battery {serial} proves with its leaf and a {len(tree.proof(bid))}-hash proof that attested claim "
-         f"#{claim_id} covers it: {covered}")
-    p.materialize(a["cell_maker"], batch_id, bid, tree.proof(bid))
+    p.materialize(a["cell_maker"], batch_id, serial, tree.proof(bid))
+    covered = ledger.claims.covers(claim_id, bid, tree.proof(bid))
+    step(f"battery {serial} got its own record from the batch and proves with its leaf and a "
+         f"{len(tree.proof(bid))}-hash proof that attested claim #{claim_id} covers it: {covered}")
     p.transfer(a["cell_maker"], bid, a["ev_maker"].address, document_hash("delivery note"))
     p.put_in_service(a["ev_maker"], bid, identifier("KMHK381GFPU000001"), document_hash("vehicle registration"))
     p.transfer(a["ev_maker"], bid, a["dismantler"].address, document_hash("end-of-use handover"))
@@ -204,8 +208,13 @@ def battery_life(ledger: Ledger, a: dict[str, LocalAccount], serial: str, tree: 
     step("after removal: pre-distribution inspection passed; shipped at 28 % state of charge (limit 30 %); taken "
          "into a 500 kWh storage site (60 kWh) and released")
     p.transfer(a["dismantler"], bid, a["reuser"].address, document_hash("sale record"))
-    successor = battery_id("KR:REPURPOSE:ESS:0000001")
-    p.start_second_life(a["reuser"], bid, successor, BatteryStatus.REPURPOSED, document_hash("ESS conversion"))
+    ess_model = p.register_model(a["reuser"], ESS_MODEL_NAME, ModelSpec(
+        BatteryCategory.STATIONARY, frozenset({Material.LITHIUM, Material.NICKEL, Material.COBALT}), 55_000,
+        data_hash=document_hash("public model data sheet: repurposed ESS module, 55 kWh")))
+    successor_name = "KR:REPURPOSE:ESS:0000001"
+    successor = battery_id(successor_name)
+    p.start_second_life(a["reuser"], bid, successor_name, BatteryStatus.REPURPOSED, document_hash("ESS conversion"),
+                        ess_model)
     chain_now = int(ledger.w3.eth.get_block("latest")["timestamp"])
     ledger.inspections.record(a["inspector"], successor, InspectionKind.POST_DISTRIBUTION, True, chain_now + 90 * DAY,
                               document_hash("post-distribution inspection report"))
@@ -216,6 +225,7 @@ def battery_life(ledger: Ledger, a: dict[str, LocalAccount], serial: str, tree: 
     lot_id = ledger.certificates.apply(a["recycler"], LotApplication(
         Material.LITHIUM, Feedstock.POST_CONSUMER, 2 * KG, short_string("Li2CO3"), plant, now - 60 * DAY, now - DAY,
         source_root=MerkleTree([successor]).root, evidence_hash=document_hash("assay of recycled ESS battery")))
+    ledger.certificates.certify(a["moe"], lot_id)
     p.mark_recycled(a["recycler"], successor, lot_id, document_hash("recycling certificate"))
     steps = f"{life_steps(p.history(bid))} | new passport: {life_steps(p.history(successor))}"
     step(f"battery {serial} lived its life, one custody change at a time (the repurposed pack installed in an ESS "

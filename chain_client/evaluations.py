@@ -77,23 +77,48 @@ class Evaluation:
     report_digest: bytes
 
 
+DEVICE_REGISTRATION_TYPES = {"DeviceRegistration": [{"name": "evaluator", "type": "address"}]}
+
+
+def _domain(chain_id: int, contract: str) -> dict[str, object]:
+    return {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id,
+            "verifyingContract": Web3.to_checksum_address(contract)}
+
+
+def sign_device_registration(device: LocalAccount, evaluator: str, chain_id: int, contract: str) -> bytes:
+    """The device's proof that it holds its key: its EIP-712 signature over the evaluator's address, bound to the
+    chain and the evaluations contract (so nobody can register another evaluator's device as their own)."""
+    signed = device.sign_typed_data(domain_data=_domain(chain_id, contract), message_types=DEVICE_REGISTRATION_TYPES,
+                                    message_data={"evaluator": Web3.to_checksum_address(evaluator)})
+    return bytes(signed.signature)
+
+
 def sign_report(device: LocalAccount, report: MeasurementReport, chain_id: int, contract: str) -> SignedReport:
     """The device's EIP-712 signature over ``report`` (domain: name, version, chainId, verifying contract)."""
-    domain = {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id,
-              "verifyingContract": Web3.to_checksum_address(contract)}
-    signed = device.sign_typed_data(domain_data=domain, message_types=REPORT_TYPES, message_data=report.as_message())
+    signed = device.sign_typed_data(domain_data=_domain(chain_id, contract), message_types=REPORT_TYPES, message_data=report.as_message())
     return SignedReport(report, bytes(signed.signature))
 
 
 class Evaluations(ContractClient):
-    def register_device(self, evaluator: LocalAccount, device: str) -> TxReceipt:
-        return self.submit(evaluator, self.contract.functions.registerDevice(Web3.to_checksum_address(device)))
+    def register_device(self, evaluator: LocalAccount, device: LocalAccount | str, proof: bytes | None = None
+                        ) -> TxReceipt:
+        """Registers ``device`` for ``evaluator``. Given the device's key, signs its proof of possession here;
+        given only its address, ``proof`` is the signature the device made (see :func:`sign_device_registration`)."""
+        if isinstance(device, str):
+            if proof is None:
+                raise ValueError("registering a device by address needs the device's proof signature")
+            address = Web3.to_checksum_address(device)
+        else:
+            address = device.address
+            proof = sign_device_registration(device, evaluator.address, int(self.contract.w3.eth.chain_id),
+                                             self.address)
+        return self.submit(evaluator, self.contract.functions.registerDevice(address, proof))
 
     def revoke_device(self, caller: LocalAccount, device: str) -> TxReceipt:
         return self.submit(caller, self.contract.functions.revokeDevice(Web3.to_checksum_address(device)))
 
-    def set_policy(self, molit: LocalAccount, policy: GradingPolicy) -> TxReceipt:
-        return self.submit(molit, self.contract.functions.setGradingPolicy(policy.as_tuple()))
+    def set_policy(self, governance: LocalAccount, policy: GradingPolicy) -> TxReceipt:
+        return self.submit(governance, self.contract.functions.setGradingPolicy(policy.as_tuple()))
 
     def submit_report(self, relayer: LocalAccount, signed: SignedReport) -> TxReceipt:
         return self.submit(relayer, self.contract.functions.submitReport(signed.report.as_tuple(), signed.signature))

@@ -11,6 +11,7 @@ from web3.types import TxReceipt
 
 from chain_client.client import ContractClient
 from chain_client.errors import decodes_reverts
+from chain_client.rules import InspectionPolicy
 
 ZERO32 = b"\x00" * 32
 
@@ -43,6 +44,13 @@ class Inspections(ContractClient):
         return self.submit(body, self.contract.functions.recordInspection(
             battery, int(kind), passed, valid_until, findings_hash))
 
+    def set_policy(self, governance: LocalAccount, policy: InspectionPolicy) -> TxReceipt:
+        return self.submit(governance, self.contract.functions.setPolicy(policy.as_tuple()))
+
+    @decodes_reverts
+    def policy(self) -> InspectionPolicy:
+        return InspectionPolicy(*self.contract.functions.policy().call())
+
     @decodes_reverts
     def inspection(self, battery: bytes, kind: InspectionKind) -> Inspection:
         i = self.contract.functions.inspection(battery, int(kind)).call()
@@ -52,8 +60,8 @@ class Inspections(ContractClient):
 class Logistics(ContractClient):
     """Transport legs and storage sites."""
 
-    def set_max_soc(self, moe: LocalAccount, max_soc_bps: int) -> TxReceipt:
-        return self.submit(moe, self.contract.functions.setMaxStateOfCharge(max_soc_bps))
+    def set_max_soc(self, governance: LocalAccount, max_soc_bps: int) -> TxReceipt:
+        return self.submit(governance, self.contract.functions.setMaxStateOfCharge(max_soc_bps))
 
     def ship(self, transporter: LocalAccount, battery: bytes, from_: str, to: str, soc_bps: int,
              packaging_class: int, evidence: bytes = ZERO32) -> TxReceipt:
@@ -79,6 +87,11 @@ class Logistics(ContractClient):
     @decodes_reverts
     def max_soc_bps(self) -> int:
         return int(self.contract.functions.maxStateOfChargeBps().call())
+
+    @decodes_reverts
+    def site_of(self, battery: bytes) -> bytes:
+        """The site where ``battery`` is stored (32 zero bytes if none)."""
+        return bytes(self.contract.functions.siteOf(battery).call())
 
     @decodes_reverts
     def stored_energy(self, site_id: bytes, battery: bytes) -> int:

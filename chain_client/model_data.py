@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from chain_client.errors import LedgerError
 from chain_client.merkle import keccak
+from chain_client.passports import ModelSpec
 from chain_client.vocabulary import BatteryCategory, Material
 
 CATEGORIES: dict[str, BatteryCategory] = {"EV": BatteryCategory.EV, "Industrial": BatteryCategory.INDUSTRIAL,
@@ -47,6 +48,16 @@ class BatteryModelData(BaseModel):
     @property
     def category(self) -> BatteryCategory:
         return CATEGORIES[self.batteryCategory]
+
+    @property
+    def rated_energy_wh(self) -> int:
+        """Rated energy of one battery, Wh (capacity x nominal voltage, rounded)."""
+        return round(self.ratedCapacity * self.nominalVoltage)
+
+    def spec(self) -> ModelSpec:
+        """What goes on-chain for this model: category, contained metals, rated energy and the data sheet's hash."""
+        metals = frozenset(m for m in Material if self.materialComposition.get(m.symbol, 0) > 0)
+        return ModelSpec(self.category, metals, self.rated_energy_wh, False, self.data_hash())
 
     def canonical(self) -> bytes:
         return json.dumps(self.model_dump(), sort_keys=True, separators=(",", ":")).encode()

@@ -12,7 +12,7 @@ from web3.types import TxReceipt
 from chain_client.client import ContractClient
 from chain_client.errors import decodes_reverts
 from chain_client.events import event_args
-from chain_client.vocabulary import BatteryCategory, BatteryStatus, identifier
+from chain_client.vocabulary import BatteryCategory, BatteryStatus, Material, identifier
 
 ZERO32 = b"\x00" * 32
 
@@ -22,12 +22,41 @@ def battery_id(text: str) -> bytes:
     return identifier(text)
 
 
+def issuer_prefix(text: str) -> str:
+    """The issuer prefix ``IAC:CIN`` of an identifier or model name ``IAC:CIN:rest``."""
+    parts = text.strip().split(":", 2)
+    if len(parts) < 3 or not all(parts):
+        raise ValueError(f"{text!r} is not of the form IAC:CIN:rest (issuing agency code, company number, rest)")
+    return f"{parts[0]}:{parts[1]}"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a maker registers on-chain for a model: its category, the metals its registered composition contains,
+    its rated energy, and whether it is an industrial battery with exclusively external storage (Article 8)."""
+
+    category: BatteryCategory
+    metals: frozenset[Material]
+    rated_energy_wh: int
+    external_storage_only: bool = False
+    data_hash: bytes = ZERO32
+
+    def as_tuple(self) -> tuple[object, ...]:
+        mask = 0
+        for m in self.metals:
+            mask |= 1 << int(m)
+        return (int(self.category), mask, self.external_storage_only, self.rated_energy_wh, self.data_hash)
+
+
 @dataclass(frozen=True)
 class Model:
     model_id: bytes
     manufacturer: str
     category: BatteryCategory
     registered_at: int
+    metals: frozenset[Material]
+    external_storage_only: bool
+    rated_energy_wh: int
     data_hash: bytes
 
 
@@ -69,20 +98,28 @@ class HistoryEntry:
 
 class Passports(ContractClient):
     # writes ------------------------------------------------------------------------------------------------
-    def register_model(self, maker: LocalAccount, model_id: bytes, category: BatteryCategory,
-                       data_hash: bytes = ZERO32) -> TxReceipt:
-        return self.submit(maker, self.contract.functions.registerModel(model_id, int(category), data_hash))
+    def assign_prefix(self, authority: LocalAccount, prefix: str, holder: str) -> TxReceipt:
+        """An authority assigns the issuer prefix ``IAC:CIN`` to a cell maker or reuse business, for good."""
+        return self.submit(authority, self.contract.functions.assignIssuerPrefix(
+            prefix.strip(), Web3.to_checksum_address(holder)))
 
-    def register(self, maker: LocalAccount, battery: bytes, model_id: bytes, record_hash: bytes = ZERO32) -> TxReceipt:
-        return self.submit(maker, self.contract.functions.registerBattery(battery, model_id, record_hash))
+    def register_model(self, maker: LocalAccount, name: str, spec: ModelSpec) -> bytes:
+        """Registers model ``name`` (under an issuer prefix of the maker) and returns its id."""
+        self.submit(maker, self.contract.functions.registerModel(name.strip(), spec.as_tuple()))
+        return identifier(name)
+
+    def register(self, maker: LocalAccount, battery: str, model_id: bytes, record_hash: bytes = ZERO32) -> TxReceipt:
+        """Registers battery ``battery`` (its identifier string, under an issuer prefix of the maker)."""
+        return self.submit(maker, self.contract.functions.registerBattery(battery.strip(), model_id, record_hash))
 
     def anchor_batch(self, maker: LocalAccount, model_id: bytes, root: bytes, count: int,
                      data_hash: bytes = ZERO32) -> int:
         receipt = self.submit(maker, self.contract.functions.anchorBatch(model_id, root, count, data_hash))
         return int(event_args(self.contract, "BatchAnchored", receipt)["batchId"])
 
-    def materialize(self, caller: LocalAccount, batch_id: int, battery: bytes, proof: Sequence[bytes]) -> TxReceipt:
-        return self.submit(caller, self.contract.functions.materialize(batch_id, battery, list(proof)))
+    def materialize(self, caller: LocalAccount, batch_id: int, battery: str, proof: Sequence[bytes]) -> TxReceipt:
+        """Gives batch member ``battery`` (its identifier string) its own record, by proof."""
+        return self.submit(caller, self.contract.functions.materialize(batch_id, battery.strip(), list(proof)))
 
     def transfer(self, operator: LocalAccount, battery: bytes, to: str, evidence: bytes = ZERO32) -> TxReceipt:
         return self.submit(operator, self.contract.functions.transferCustody(
@@ -95,9 +132,12 @@ class Passports(ContractClient):
     def mark_removed(self, operator: LocalAccount, battery: bytes, evidence: bytes = ZERO32) -> TxReceipt:
         return self.submit(operator, self.contract.functions.markRemoved(battery, evidence))
 
-    def start_second_life(self, operator: LocalAccount, battery: bytes, successor: bytes, status: BatteryStatus,
-                          evidence: bytes = ZERO32) -> TxReceipt:
-        return self.submit(operator, self.contract.functions.startSecondLife(battery, successor, int(status), evidence))
+    def start_second_life(self, operator: LocalAccount, battery: bytes, successor: str, status: BatteryStatus,
+                          evidence: bytes = ZERO32, successor_model: bytes = ZERO32) -> TxReceipt:
+        """Opens the linked passport of ``successor`` (its identifier string, under the operator's issuer prefix),
+        of ``successor_model`` (one of the operator's models; zero keeps the original's model)."""
+        return self.submit(operator, self.contract.functions.startSecondLife(
+            battery, successor.strip(), successor_model, int(status), evidence))
 
     def record_installation(self, operator: LocalAccount, battery: bytes, site_hash: bytes,
                             evidence: bytes = ZERO32) -> TxReceipt:
@@ -114,7 +154,13 @@ class Passports(ContractClient):
     @decodes_reverts
     def model(self, model_id: bytes) -> Model:
         m = self.contract.functions.model(model_id).call()
-        return Model(model_id, m[0], BatteryCategory(m[1]), m[2], bytes(m[3]))
+        metals = frozenset(mat for mat in Material if m[3] & (1 << int(mat)))
+        return Model(model_id, m[0], BatteryCategory(m[1]), m[2], metals, bool(m[4]), m[5], bytes(m[6]))
+
+    @decodes_reverts
+    def issuer_of(self, prefix: str) -> str:
+        """The holder of issuer prefix ``prefix`` (the zero address if unassigned)."""
+        return str(self.contract.functions.issuerOf(identifier(prefix)).call())
 
     @decodes_reverts
     def battery(self, battery: bytes) -> Battery:
@@ -133,10 +179,6 @@ class Passports(ContractClient):
     @decodes_reverts
     def is_in_batch(self, batch_id: int, battery: bytes, proof: Sequence[bytes]) -> bool:
         return bool(self.contract.functions.isInBatch(batch_id, battery, list(proof)).call())
-
-    @decodes_reverts
-    def is_covered_by_claim(self, claim_id: int, battery: bytes, proof: Sequence[bytes]) -> bool:
-        return bool(self.contract.functions.isCoveredByClaim(claim_id, battery, list(proof)).call())
 
     def history(self, battery: bytes, from_block: int = 0) -> list[HistoryEntry]:
         """Every recorded event of ``battery``, in order (read from the chain's logs)."""

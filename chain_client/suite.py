@@ -21,7 +21,7 @@ from chain_client.logistics import Inspections, Logistics
 from chain_client.passports import Passports
 from chain_client.registry import Registry
 from chain_client.relay import RelayedSubmitter
-from chain_client.rules import DEFAULT_GRADING, EU_ARTICLE_8, TRANSPORT_MAX_SOC_BPS
+from chain_client.rules import DEFAULT_GRADING, DEFAULT_INSPECTION, EU_ARTICLE_8, TRANSPORT_MAX_SOC_BPS
 from chain_client.transactions import Submitter, TxSender
 from chain_client.vocabulary import AUTHORITY_ROLES
 
@@ -31,8 +31,8 @@ SUITE = (
     "ParticipantRegistry",
     "ProductionCertificates",
     "RecycledContentTargets",
-    "UsageAttestations",
     "BatteryPassports",
+    "UsageAttestations",
     "PerformanceEvaluations",
     "SafetyInspections",
     "TransportStorage",
@@ -110,16 +110,16 @@ def deploy(
     registry = _deploy(w3, sender, governance, "ParticipantRegistry", governance.address, forwarder.address)
     certificates = _deploy(w3, sender, governance, "ProductionCertificates", registry.address, forwarder.address)
     targets = _deploy(w3, sender, governance, "RecycledContentTargets", registry.address, forwarder.address)
-    usage = _deploy(w3, sender, governance, "UsageAttestations", registry.address, certificates.address,
-                    targets.address, forwarder.address)
     passports = _deploy(w3, sender, governance, "BatteryPassports", registry.address, certificates.address,
-                        usage.address, forwarder.address)
+                        forwarder.address)
+    usage = _deploy(w3, sender, governance, "UsageAttestations", registry.address, certificates.address,
+                    targets.address, passports.address, forwarder.address)
     evaluations = _deploy(w3, sender, governance, "PerformanceEvaluations", registry.address, passports.address,
                           forwarder.address, DEFAULT_GRADING.as_tuple())
     inspections = _deploy(w3, sender, governance, "SafetyInspections", registry.address, passports.address,
-                          forwarder.address)
-    logistics = _deploy(w3, sender, governance, "TransportStorage", registry.address, forwarder.address,
-                        TRANSPORT_MAX_SOC_BPS)
+                          forwarder.address, DEFAULT_INSPECTION.as_tuple())
+    logistics = _deploy(w3, sender, governance, "TransportStorage", registry.address, passports.address,
+                        forwarder.address, TRANSPORT_MAX_SOC_BPS)
     for authority, address in (authorities or {}).items():
         role = AUTHORITY_ROLES[authority]
         sender.submit(governance, registry.functions.grantRole(role, Web3.to_checksum_address(address)))
@@ -129,7 +129,7 @@ def deploy(
         sender.submit(governance, targets.functions.setTargets(
             milestone.year, int(milestone.effective_from.timestamp()), milestone.as_array()))
     contracts = {name: str(c.address) for name, c in zip(
-        SUITE, (forwarder, registry, certificates, targets, usage, passports, evaluations, inspections, logistics),
+        SUITE, (forwarder, registry, certificates, targets, passports, usage, evaluations, inspections, logistics),
         strict=True)}
     return Deployment(chain_id=sender.chain_id, contracts=contracts, governance=governance.address,
                       block_number=start + 1, deployer=governance.address)

@@ -130,7 +130,9 @@ class BatteryCategory(IntEnum):
     EV = 0
     INDUSTRIAL = 1
     LMT = 2
-    STATIONARY = 3
+    STATIONARY = 3  # stationary battery energy storage system (an industrial battery)
+    SLI = 4
+    PORTABLE = 5
 
 
 class BatteryStatus(IntEnum):

@@ -52,7 +52,7 @@ def ensure_on_chain(ledger: Ledger, data: Path, caller_key: str, ident: str) -> 
         batch, proof = proof_for(index, ident)
     finally:
         index.close()
-    ledger.passports.materialize(signer(caller_key), batch.batch_id, bid, proof)
+    ledger.passports.materialize(signer(caller_key), batch.batch_id, ident, proof)
     return bid
 
 
@@ -66,12 +66,26 @@ def model(
     """Register a battery model once (manufacturer): its category and the hash of its data sheet go on-chain."""
     sheet = read_model_data(data_sheet)
     ledger, _ = open_ledger(rpc, deployment, relayer)
-    model_id = identifier(sheet.batteryModel)
-    ledger.passports.register_model(signer(key), model_id, sheet.category, sheet.data_hash())
+    model_id = ledger.passports.register_model(signer(key), sheet.batteryModel, sheet.spec())
     published = data / "models" / f"{model_id.hex()}.json"
     published.parent.mkdir(parents=True, exist_ok=True)
     published.write_bytes(sheet.canonical())
     console.print(f"model {sheet.batteryModel} registered ({sheet.batteryCategory}, {sheet.batteryChemistry})")
+
+
+@app.command()
+@reports_errors
+def prefix(
+    prefix_: Annotated[str, typer.Argument(metavar="PREFIX", help="Issuer prefix IAC:CIN, e.g. KR:KCELL.")],
+    holder: Annotated[str, typer.Option(help="Address of the cell maker or reuse business that gets it.")],
+    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0",
+    relayer: RelayerOpt = None,
+) -> None:
+    """Assign an issuer prefix to a maker, for good (the authority of its role, e.g. MOTIE). Only its holder can then
+    register models and batteries whose identifiers start with PREFIX:."""
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    ledger.passports.assign_prefix(signer(key), prefix_, holder)
+    console.print(f"issuer prefix {prefix_} assigned to {holder}")
 
 
 @app.command()
@@ -91,7 +105,7 @@ def register(
             raise LedgerError(f"{ident} is already registered ({existing[bid]})")
         with index.transaction():
             index.add_batteries([(bid, ident.strip(), None, "single")])
-            receipt = ledger.passports.register(signer(key), bid, identifier(model_name), doc_hash(record))
+            receipt = ledger.passports.register(signer(key), ident, identifier(model_name), doc_hash(record))
     finally:
         index.close()
     console.print(f"battery {ident} registered (gas {receipt['gasUsed']:,})")
@@ -190,6 +204,8 @@ def status(
     rpc: RpcOpt,
     vin: Annotated[str | None, typer.Option(help="Vehicle identification number (in-service).")] = None,
     successor: Annotated[str | None, typer.Option(help="New passport id (reused/repurposed/remanufactured).")] = None,
+    successor_model: Annotated[str | None, typer.Option(
+        help="Model of the new passport, one of yours (default: the original's model).")] = None,
     lot: Annotated[int | None, typer.Option(help="Certificate lot that consumed it (recycled).")] = None,
     deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
     data: DataOpt = Path("bledger-data"), evidence: EvidenceOpt = None,
@@ -207,7 +223,8 @@ def status(
     elif step in ("reused", "repurposed", "remanufactured"):
         if not successor:
             raise ValueError(f"{step} needs --successor (the new passport's identifier)")
-        p.start_second_life(who, bid, battery_id(successor), BatteryStatus[step.upper()], ev)
+        p.start_second_life(who, bid, successor, BatteryStatus[step.upper()], ev,
+                            identifier(successor_model) if successor_model else b"\x00" * 32)
     elif step == "waste":
         p.mark_waste(who, bid, ev)
     elif step == "recycled":

@@ -19,6 +19,8 @@ contract ProductionCertificates is IProductionCertificates, RegistryClient {
     mapping(uint256 lotId => Lot) private _lots;
     mapping(uint256 lotId => mapping(address holder => uint256)) private _balances;
     mapping(address consumer => bool) private _consumers;
+    /// @dev keccak256(abi.encode(consumer, claimId, lotId, holder)) => grams consumed and not released.
+    mapping(bytes32 key => uint128 grams) private _consumed;
 
     constructor(IParticipantRegistry registry_, address trustedForwarder) RegistryClient(registry_, trustedForwarder) {}
 
@@ -40,6 +42,7 @@ contract ProductionCertificates is IProductionCertificates, RegistryClient {
             decidedAt: 0,
             massGrams: app.massGrams,
             appliedAt: uint64(block.timestamp),
+            periodEnd: app.periodEnd,
             applicationHash: applicationHash
         });
         emit LotApplied(lotId, recycler, app, applicationHash);
@@ -49,9 +52,10 @@ contract ProductionCertificates is IProductionCertificates, RegistryClient {
     function certifyLot(uint256 lotId) external {
         _authority(Authorities.MOE);
         Lot storage l = _lotIn(lotId, LotStatus.Pending);
+        address recycler = l.recycler;
+        registry.checkActive(recycler, _role(IParticipantRegistry.BusinessRole.Recycler));
         l.status = LotStatus.Certified;
         l.decidedAt = uint64(block.timestamp);
-        address recycler = l.recycler;
         uint128 mass = l.massGrams;
         _balances[lotId][recycler] = mass;
         emit LotCertified(lotId, recycler, l.material, mass);
@@ -95,6 +99,10 @@ contract ProductionCertificates is IProductionCertificates, RegistryClient {
         _onlyConsumer();
         _lotIn(lotId, LotStatus.Certified);
         _debit(lotId, holder, grams);
+        unchecked {
+            // Cannot overflow: consumption of a lot never exceeds its uint128 mass.
+            _consumed[_consumptionKey(msg.sender, claimId, lotId, holder)] += grams;
+        }
         emit QuantityConsumed(lotId, holder, claimId, grams);
     }
 
@@ -102,6 +110,12 @@ contract ProductionCertificates is IProductionCertificates, RegistryClient {
     function release(uint256 lotId, address holder, uint128 grams, uint256 claimId) external {
         _onlyConsumer();
         if (_lots[lotId].status == LotStatus.None) revert CertificatesUnknownLot(lotId);
+        bytes32 key = _consumptionKey(msg.sender, claimId, lotId, holder);
+        uint128 open = _consumed[key];
+        if (grams == 0 || grams > open) revert CertificatesReleaseExceedsConsumed(lotId, holder, claimId, open, grams);
+        unchecked {
+            _consumed[key] = open - grams;
+        }
         _balances[lotId][holder] += grams;
         emit QuantityReleased(lotId, holder, claimId, grams);
     }
@@ -109,6 +123,7 @@ contract ProductionCertificates is IProductionCertificates, RegistryClient {
     /// @inheritdoc IProductionCertificates
     function setConsumer(address consumer, bool authorised) external {
         _authority(0x00); // governance: DEFAULT_ADMIN_ROLE of the registry
+        if (consumer == address(0)) revert CertificatesZeroAddress();
         _consumers[consumer] = authorised;
         emit ConsumerSet(consumer, authorised);
     }
@@ -116,6 +131,11 @@ contract ProductionCertificates is IProductionCertificates, RegistryClient {
     /// @inheritdoc IProductionCertificates
     function lot(uint256 lotId) external view returns (Lot memory) {
         return _lots[lotId];
+    }
+
+    /// @inheritdoc IProductionCertificates
+    function consumed(address consumer, uint256 claimId, uint256 lotId, address holder) external view returns (uint256) {
+        return _consumed[_consumptionKey(consumer, claimId, lotId, holder)];
     }
 
     /// @inheritdoc IProductionCertificates
@@ -147,6 +167,14 @@ contract ProductionCertificates is IProductionCertificates, RegistryClient {
         unchecked {
             _balances[lotId][holder] = balance - grams;
         }
+    }
+
+    function _consumptionKey(address consumer, uint256 claimId, uint256 lotId, address holder)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(consumer, claimId, lotId, holder));
     }
 
     function _onlyConsumer() private view {

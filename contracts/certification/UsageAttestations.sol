@@ -4,6 +4,8 @@ pragma solidity 0.8.30;
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Material, Feedstock, BPS, MATERIAL_COUNT} from "../common/Materials.sol";
 import {RegistryClient} from "../common/RegistryClient.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {IBatteryPassports} from "../interfaces/IBatteryPassports.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 import {IProductionCertificates} from "../interfaces/IProductionCertificates.sol";
 import {IRecycledContentTargets} from "../interfaces/IRecycledContentTargets.sol";
@@ -24,6 +26,10 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
     IProductionCertificates public immutable certificates;
     /// @notice The minimum recycled-content shares compliance is checked against.
     IRecycledContentTargets public immutable targets;
+    /// @notice The battery models (and records) claims name and cover.
+    IBatteryPassports public immutable passports;
+
+    uint32 private constant _CELL_MAKER = uint32(1) << uint8(IParticipantRegistry.BusinessRole.CellMaker);
 
     uint256 private _claimCount;
     mapping(uint256 claimId => Claim) private _claims;
@@ -34,16 +40,19 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
         IParticipantRegistry registry_,
         IProductionCertificates certificates_,
         IRecycledContentTargets targets_,
+        IBatteryPassports passports_,
         address trustedForwarder
     ) RegistryClient(registry_, trustedForwarder) {
         certificates = certificates_;
         targets = targets_;
+        passports = passports_;
     }
 
     /// @inheritdoc IUsageAttestations
     function openClaim(ClaimRequest calldata request) external returns (uint256 claimId) {
-        address claimant = _participant(_role(IParticipantRegistry.BusinessRole.CellMaker));
+        address claimant = _participant(_CELL_MAKER);
         if (request.periodEnd < request.periodStart) revert ClaimsInvalidPeriod(request.periodStart, request.periodEnd);
+        uint8 metals = _ownModelMetals(request.batteryModel, claimant);
         uint256 count = request.allocations.length;
         if (count == 0) revert ClaimsNoAllocations();
         claimId = ++_claimCount;
@@ -54,6 +63,7 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
         for (uint256 i = 0; i < count; ++i) {
             Allocation calldata a = request.allocations[i];
             IProductionCertificates.Lot memory lot = certificates.lot(a.lotId);
+            if (lot.periodEnd > request.periodEnd) revert ClaimsLotAfterPeriod(a.lotId, lot.periodEnd, request.periodEnd);
             if (lot.feedstock == Feedstock.PreConsumer) pre[uint8(lot.material)] += a.grams;
             else post[uint8(lot.material)] += a.grams;
             _allocations[claimId].push(
@@ -62,6 +72,9 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
         }
         for (uint256 m = 0; m < MATERIAL_COUNT; ++m) {
             uint256 content = request.contentGrams[m];
+            bool contained = metals & (uint8(1) << m) != 0;
+            if (contained && content == 0) revert ClaimsMissingContent(Material(m));
+            if (!contained && content != 0) revert ClaimsContentNotInModel(Material(m));
             uint256 recycled = pre[m] + post[m];
             if (recycled > content) revert ClaimsAllocationExceedsContent(Material(m), recycled, content);
             if (content != 0) {
@@ -96,6 +109,7 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
     function attestClaim(uint256 claimId) external {
         address authority = _authority(Authorities.MOTIE);
         Claim storage c = _openClaim(claimId);
+        registry.checkActive(c.claimant, _CELL_MAKER);
         (bool tainted, uint256 lotId) = isTainted(claimId);
         if (tainted) revert ClaimsTainted(claimId, lotId);
         c.status = ClaimStatus.Attested;
@@ -134,13 +148,16 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
         for (uint256 m = 0; m < MATERIAL_COUNT; ++m) {
             Content memory c = _content[claimId][Material(m)];
             if (c.contentGrams == 0) continue;
+            // Floor the total once; pre-consumer is floored, post-consumer is the rest: pre + post = total.
+            uint16 total = uint16((uint256(c.preConsumerGrams) + c.postConsumerGrams) * BPS / c.contentGrams);
+            uint16 preBps = uint16(uint256(c.preConsumerGrams) * BPS / c.contentGrams);
             shares[m] = MetalShare({
                 contentGrams: c.contentGrams,
                 preConsumerGrams: c.preConsumerGrams,
                 postConsumerGrams: c.postConsumerGrams,
-                shareBps: uint16((uint256(c.preConsumerGrams) + c.postConsumerGrams) * BPS / c.contentGrams),
-                preConsumerBps: uint16(uint256(c.preConsumerGrams) * BPS / c.contentGrams),
-                postConsumerBps: uint16(uint256(c.postConsumerGrams) * BPS / c.contentGrams)
+                shareBps: total,
+                preConsumerBps: preBps,
+                postConsumerBps: total - preBps
             });
         }
     }
@@ -161,21 +178,44 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
         Claim storage c = _existing(claimId);
         IRecycledContentTargets.Milestone memory milestone = targets.milestone(year);
         MetalShare[MATERIAL_COUNT] memory shares = metalShares(claimId);
+        IBatteryPassports.Model memory m_ = passports.model(c.batteryModel);
         (result.tainted, ) = isTainted(claimId);
         result.attested = c.status == ClaimStatus.Attested;
-        bool meets = result.attested && !result.tainted;
+        result.inScope = targets.inScope(m_, year);
+        result.custodyCounts = targets.custodyModelCounts(c.custodyModel);
+        bool meets = result.attested && !result.tainted && result.inScope;
         for (uint256 m = 0; m < MATERIAL_COUNT; ++m) {
-            result.shareBps[m] = shares[m].shareBps;
+            // A chain-of-custody model that does not count contributes no recycled share.
+            uint16 share = result.custodyCounts ? shares[m].shareBps : 0;
+            result.shareBps[m] = share;
             result.minimumBps[m] = milestone.minimumBps[m];
-            // A metal the batteries do not contain (e.g. cobalt in LFP) has no minimum to meet.
-            if (shares[m].contentGrams != 0 && shares[m].shareBps < milestone.minimumBps[m]) meets = false;
+            // Every metal of the model's registered composition must meet its minimum; a metal the batteries do not
+            // contain (e.g. cobalt in LFP) has none to meet.
+            if (m_.metals & (uint8(1) << m) != 0 && share < milestone.minimumBps[m]) meets = false;
         }
         result.meets = meets;
     }
 
     /// @inheritdoc IUsageAttestations
+    function covers(uint256 claimId, bytes32 batteryId, bytes32[] calldata proof) external view returns (bool) {
+        Claim storage c = _claims[claimId];
+        if (c.status != ClaimStatus.Attested || c.batteriesRoot == bytes32(0)) return false;
+        (bool tainted, ) = isTainted(claimId);
+        if (tainted || passports.battery(batteryId).modelId != c.batteryModel) return false;
+        return MerkleProof.verifyCalldata(proof, c.batteriesRoot, keccak256(bytes.concat(keccak256(abi.encode(batteryId)))));
+    }
+
+    /// @inheritdoc IUsageAttestations
     function claimCount() external view returns (uint256) {
         return _claimCount;
+    }
+
+    /// @dev The metals bitmask of `modelId`, which must be a registered model of `claimant`.
+    function _ownModelMetals(bytes32 modelId, address claimant) private view returns (uint8) {
+        IBatteryPassports.Model memory model = passports.model(modelId);
+        if (model.manufacturer == address(0)) revert ClaimsUnknownModel(modelId);
+        if (model.manufacturer != claimant) revert ClaimsNotModelMaker(modelId, claimant);
+        return model.metals;
     }
 
     function _existing(uint256 claimId) private view returns (Claim storage c) {

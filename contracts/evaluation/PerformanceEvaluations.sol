@@ -24,6 +24,14 @@ contract PerformanceEvaluations is IPerformanceEvaluations, RegistryClient, EIP7
             "uint256 nonce,uint64 deadline)"
         );
 
+    /// @dev keccak256("DeviceRegistration(address evaluator)")
+    bytes32 public constant DEVICE_REGISTRATION_TYPEHASH = keccak256("DeviceRegistration(address evaluator)");
+    /// @dev Second lives a grading policy may allow (bits `1 << uint8(BatteryStatus)`).
+    uint8 private constant _SECOND_LIVES = uint8(
+        (1 << uint8(IBatteryPassports.BatteryStatus.Reused)) | (1 << uint8(IBatteryPassports.BatteryStatus.Repurposed)) |
+            (1 << uint8(IBatteryPassports.BatteryStatus.Remanufactured))
+    );
+
     uint32 private constant _EVALUATOR = uint32(1) << uint8(IParticipantRegistry.BusinessRole.Evaluator);
 
     struct Device {
@@ -50,9 +58,11 @@ contract PerformanceEvaluations is IPerformanceEvaluations, RegistryClient, EIP7
     }
 
     /// @inheritdoc IPerformanceEvaluations
-    function registerDevice(address device) external {
+    function registerDevice(address device, bytes calldata proof) external {
         address evaluator = _participant(_EVALUATOR);
         if (device == address(0) || _devices[device].evaluator != address(0)) revert EvaluationDeviceExists(device);
+        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(deviceRegistrationDigest(evaluator), proof);
+        if (err != ECDSA.RecoverError.NoError || signer != device) revert EvaluationInvalidDeviceProof(device);
         _devices[device] = Device(evaluator, false);
         emit DeviceRegistered(device, evaluator);
     }
@@ -71,7 +81,7 @@ contract PerformanceEvaluations is IPerformanceEvaluations, RegistryClient, EIP7
 
     /// @inheritdoc IPerformanceEvaluations
     function setGradingPolicy(GradingPolicy calldata newPolicy) external returns (uint16 version) {
-        _authority(Authorities.MOLIT);
+        _authority(0x00); // governance: the policy committee's timelock
         return _setPolicy(newPolicy);
     }
 
@@ -149,11 +159,39 @@ contract PerformanceEvaluations is IPerformanceEvaluations, RegistryClient, EIP7
     }
 
     /// @inheritdoc IPerformanceEvaluations
+    function deviceRegistrationDigest(address evaluator) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(DEVICE_REGISTRATION_TYPEHASH, evaluator)));
+    }
+
+    /// @inheritdoc IPerformanceEvaluations
     function checkRemovable(bytes32 batteryId) external view {
-        Evaluation storage e = _evaluations[batteryId];
-        if (e.grade == Grade.None) revert EvaluationRequired(batteryId);
+        Evaluation storage e = _counting(batteryId);
         if (block.timestamp > e.measuredAt + _policies[e.policyVersion - 1].validitySeconds) {
             revert EvaluationRequired(batteryId);
+        }
+    }
+
+    /// @inheritdoc IPerformanceEvaluations
+    function checkSecondLife(bytes32 batteryId, IBatteryPassports.BatteryStatus path) external view {
+        Evaluation storage e = _counting(batteryId);
+        GradingPolicy storage p = _policies[_policies.length - 1];
+        Grade grade = e.grade;
+        uint8 allowed = grade == Grade.Upper ? p.upperPaths : grade == Grade.Middle ? p.middlePaths : p.lowerPaths;
+        if (allowed & (uint8(1) << uint8(path)) == 0) revert EvaluationGradeForbids(batteryId, grade, path);
+    }
+
+    /// @dev An evaluation is never replaced by an older measurement.
+    function _requireNotOutdated(bytes32 batteryId, uint64 measuredAt) private view {
+        uint64 recordedAt = _evaluations[batteryId].measuredAt;
+        if (measuredAt < recordedAt) revert EvaluationOutdatedReport(batteryId, recordedAt, measuredAt);
+    }
+
+    /// @dev The battery's evaluation, which must exist and still count (evaluator active, device not revoked).
+    function _counting(bytes32 batteryId) private view returns (Evaluation storage e) {
+        e = _evaluations[batteryId];
+        if (e.grade == Grade.None) revert EvaluationRequired(batteryId);
+        if (_devices[e.device].revoked || !registry.isActive(e.evaluator, _EVALUATOR)) {
+            revert EvaluationNotCounting(batteryId, e.evaluator, e.device);
         }
     }
 
@@ -169,6 +207,7 @@ contract PerformanceEvaluations is IPerformanceEvaluations, RegistryClient, EIP7
         if (passports.battery(r.batteryId).status != IBatteryPassports.BatteryStatus.InService) {
             revert EvaluationBatteryNotInService(r.batteryId);
         }
+        _requireNotOutdated(r.batteryId, r.measuredAt);
         uint16 version = uint16(_policies.length);
         Grade grade = gradeOf(r, version);
         _recorded[digest] = true;
@@ -185,7 +224,8 @@ contract PerformanceEvaluations is IPerformanceEvaluations, RegistryClient, EIP7
     }
 
     function _setPolicy(GradingPolicy memory p) private returns (uint16 version) {
-        if (p.upperAboveSohBps > BPS || p.middleAboveSohBps > p.upperAboveSohBps || p.validitySeconds == 0) {
+        if (p.upperAboveSohBps > BPS || p.middleAboveSohBps > p.upperAboveSohBps || p.validitySeconds == 0 ||
+            (p.upperPaths | p.middlePaths | p.lowerPaths) & ~_SECOND_LIVES != 0) {
             revert EvaluationInvalidPolicy();
         }
         _policies.push(p);

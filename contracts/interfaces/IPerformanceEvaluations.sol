@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IBatteryPassports} from "./IBatteryPassports.sol";
+
 /// @title Performance evaluation before removal (Ministry of Land, Infrastructure and Transport).
 /// @notice Accredited evaluators (active participants with the Evaluator role, registered by MOLIT) register their
 /// measuring devices. A device signs each measurement report as EIP-712 typed data (per-device nonce, deadline);
@@ -14,12 +16,18 @@ interface IPerformanceEvaluations {
         Lower // recycle
     }
 
-    /// @notice MOLIT's grading parameters. A fault flag in `forcingFaults` forces the lower grade.
+    /// @notice The grading parameters (MOLIT's standard, changed through the policy committee). A fault flag in
+    /// `forcingFaults` forces the lower grade. The `*Paths` fields say which second lives each grade allows, as a
+    /// bitmask `1 << uint8(BatteryStatus)` over Reused, Repurposed and Remanufactured (default: upper -> all three,
+    /// middle -> reuse or repurpose, lower -> none: waste and recycling only).
     struct GradingPolicy {
         uint16 upperAboveSohBps; // SOH strictly above this: upper grade (default 7000 = 70 %)
         uint16 middleAboveSohBps; // SOH strictly above this: middle grade (default 5000 = 50 %)
         uint32 forcingFaults; // bitmask of safety fault flags that force the lower grade
         uint32 validitySeconds; // how long an evaluation allows removal
+        uint8 upperPaths;
+        uint8 middlePaths;
+        uint8 lowerPaths;
     }
 
     /// @notice What a device measures and signs.
@@ -57,6 +65,14 @@ interface IPerformanceEvaluations {
     error EvaluationRequired(bytes32 batteryId);
     error EvaluationInvalidPolicy();
     error EvaluationLengthMismatch(uint256 reports, uint256 signatures);
+    /// @dev The device's signature over the evaluator's address does not recover to `device`.
+    error EvaluationInvalidDeviceProof(address device);
+    /// @dev The battery already holds an evaluation measured at `recordedAt`, later than `measuredAt`.
+    error EvaluationOutdatedReport(bytes32 batteryId, uint64 recordedAt, uint64 measuredAt);
+    /// @dev The battery's evaluation no longer counts: its evaluator is not active or its device was revoked.
+    error EvaluationNotCounting(bytes32 batteryId, address evaluator, address device);
+    /// @dev The battery's grade does not allow the second life `path` under the current policy.
+    error EvaluationGradeForbids(bytes32 batteryId, Grade grade, IBatteryPassports.BatteryStatus path);
 
     event DeviceRegistered(address indexed device, address indexed evaluator);
     event DeviceRevoked(address indexed device, address indexed by);
@@ -72,13 +88,15 @@ interface IPerformanceEvaluations {
         uint64 measuredAt
     );
 
-    /// @notice Registers a measuring device (its signing address). Caller: an accredited evaluator.
-    function registerDevice(address device) external;
+    /// @notice Registers a measuring device (its signing address) with the device's proof that it holds its key:
+    /// its EIP-712 signature of `DeviceRegistration(address evaluator)` under this contract's domain. Caller: an
+    /// accredited evaluator (the `evaluator` signed for).
+    function registerDevice(address device, bytes calldata proof) external;
 
     /// @notice Revokes a device for good. Caller: its evaluator, or MOLIT.
     function revokeDevice(address device) external;
 
-    /// @notice Sets a new version of the grading policy. Caller: MOLIT.
+    /// @notice Sets a new version of the grading policy. Caller: governance (the policy committee).
     function setGradingPolicy(GradingPolicy calldata policy) external returns (uint16 version);
 
     /// @notice Records one signed report. Reverts on any invalid report, including one already recorded.
@@ -105,6 +123,14 @@ interface IPerformanceEvaluations {
     /// @notice The evaluator that registered `device` (zero if unknown) and whether it was revoked.
     function deviceOf(address device) external view returns (address evaluator, bool revoked);
 
-    /// @notice Reverts with {EvaluationRequired} unless the battery holds an evaluation still valid now.
+    /// @notice Reverts with {EvaluationRequired} unless the battery holds an evaluation still valid now, and with
+    /// {EvaluationNotCounting} when its evaluator is no longer active or its device was revoked.
     function checkRemovable(bytes32 batteryId) external view;
+
+    /// @notice Reverts unless the battery's evaluation counts (see {checkRemovable}; its age does not matter here) and
+    /// its grade allows the second life `path` under the current policy ({EvaluationGradeForbids}).
+    function checkSecondLife(bytes32 batteryId, IBatteryPassports.BatteryStatus path) external view;
+
+    /// @notice EIP-712 digest a device signs to prove it holds its key for `evaluator`.
+    function deviceRegistrationDigest(address evaluator) external view returns (bytes32);
 }

@@ -38,6 +38,7 @@ interface IProductionCertificates {
         uint64 decidedAt; // time of certification, rejection or revocation
         uint128 massGrams;
         uint64 appliedAt;
+        uint64 periodEnd; // end of the production period (mass balance: backs only claims whose period ends later)
         bytes32 applicationHash; // keccak256(abi.encode(LotApplication))
     }
 
@@ -57,6 +58,10 @@ interface IProductionCertificates {
     error CertificatesMissingShipmentRef();
     /// @dev `caller` is not an authorised consumer.
     error CertificatesUnauthorizedConsumer(address caller);
+    /// @dev A release of `grams` for `claimId` from `lotId` to `holder` exceeds the `consumed` grams not yet released.
+    error CertificatesReleaseExceedsConsumed(uint256 lotId, address holder, uint256 claimId, uint256 consumed, uint256 grams);
+    /// @dev A wiring address of zero.
+    error CertificatesZeroAddress();
 
     /// @notice Emitted when a recycler applies for a lot.
     event LotApplied(uint256 indexed lotId, address indexed recycler, LotApplication application, bytes32 applicationHash);
@@ -85,7 +90,7 @@ interface IProductionCertificates {
     /// registration covers the production period.
     function applyForLot(LotApplication calldata app) external returns (uint256 lotId);
 
-    /// @notice Certifies a pending lot and credits its mass to the recycler. Caller: MoE.
+    /// @notice Certifies a pending lot of an active recycler and credits its mass to the recycler. Caller: MoE.
     function certifyLot(uint256 lotId) external;
 
     /// @notice Rejects a pending lot. Caller: MoE.
@@ -101,7 +106,8 @@ interface IProductionCertificates {
     /// @notice Consumes `grams` of `holder`'s balance in `lotId` for `claimId`. Caller: an authorised consumer.
     function consume(uint256 lotId, address holder, uint128 grams, uint256 claimId) external;
 
-    /// @notice Returns `grams` of `lotId` consumed for `claimId` to `holder`. Caller: an authorised consumer.
+    /// @notice Returns `grams` of `lotId` that the caller consumed for `claimId` from `holder` back to `holder`; never
+    /// more than was consumed and not yet released. Caller: an authorised consumer.
     function release(uint256 lotId, address holder, uint128 grams, uint256 claimId) external;
 
     /// @notice Authorises or deauthorises a consumer contract. Caller: governance.
@@ -109,6 +115,9 @@ interface IProductionCertificates {
 
     /// @notice The lot record of `lotId`.
     function lot(uint256 lotId) external view returns (Lot memory);
+
+    /// @notice Grams of `lotId` that `consumer` consumed from `holder` for `claimId` and has not released.
+    function consumed(address consumer, uint256 claimId, uint256 lotId, address holder) external view returns (uint256);
 
     /// @notice Grams of `lotId` held by `holder`.
     function balanceOf(uint256 lotId, address holder) external view returns (uint256);

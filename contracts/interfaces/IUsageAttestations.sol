@@ -4,10 +4,15 @@ pragma solidity 0.8.30;
 import {Material, Feedstock, CustodyModel, MATERIAL_COUNT} from "../common/Materials.sol";
 
 /// @title Recycled-material certification: usage (Ministry of Trade, Industry and Energy).
-/// @notice A cell maker opens a claim for a battery model x plant x production period, declaring the metal content
-/// of the batteries and allocating certified quantities it holds; the allocations are consumed atomically. The
-/// recycled share per metal is computed here, split pre-/post-consumer. MOTIE attests or rejects; a rejection
-/// returns the allocated quantities. A claim that consumed from a revoked lot reads as tainted.
+/// @notice A cell maker opens a claim for one of its registered battery models x plant x production period,
+/// declaring the content of every metal the model's registered composition contains and allocating certified
+/// quantities it holds from lots produced no later than the claim's period ends; the allocations are consumed
+/// atomically. The recycled share per metal is computed here, split pre-/post-consumer. MOTIE attests or rejects
+/// (only claims of an active cell maker can be attested); a rejection returns exactly the allocated quantities. A
+/// claim that consumed from a revoked lot reads as tainted. Shares are basis points: the total is floored once,
+/// pre-consumer is floored, post-consumer is the rest, so pre + post = total.
+/// Limits: `contentGrams` up to 2^96 - 1 per metal, pre- and post-consumer grams up to 2^80 - 1 per metal and claim
+/// (SafeCast reverts beyond), lot ids up to 2^64 - 1.
 interface IUsageAttestations {
     enum ClaimStatus {
         None,
@@ -63,16 +68,18 @@ interface IUsageAttestations {
         uint128 contentGrams;
         uint128 preConsumerGrams;
         uint128 postConsumerGrams;
-        uint16 shareBps; // (pre + post) / content, rounded down
-        uint16 preConsumerBps;
-        uint16 postConsumerBps;
+        uint16 shareBps; // (pre + post) / content, rounded down once
+        uint16 preConsumerBps; // pre / content, rounded down
+        uint16 postConsumerBps; // shareBps - preConsumerBps
     }
 
     /// @notice Whether a claim meets a milestone's minimums.
     struct Compliance {
         bool attested;
         bool tainted;
-        bool meets; // attested, not tainted, and every applicable metal at or above its minimum
+        bool inScope; // Article 8 covers the claim's model at this milestone (category, energy, storage)
+        bool custodyCounts; // the claim's chain-of-custody model counts toward the share
+        bool meets; // in scope, attested, not tainted, custody counts, every metal of the model at its minimum
         uint16[MATERIAL_COUNT] shareBps;
         uint16[MATERIAL_COUNT] minimumBps;
     }
@@ -89,6 +96,16 @@ interface IUsageAttestations {
     error ClaimsAllocationExceedsContent(Material material, uint256 allocatedGrams, uint256 contentGrams);
     /// @dev The claim consumed from `lotId`, which has been revoked.
     error ClaimsTainted(uint256 claimId, uint256 lotId);
+    /// @dev `modelId` is not a registered model.
+    error ClaimsUnknownModel(bytes32 modelId);
+    /// @dev `modelId` was registered by another maker than `claimant`.
+    error ClaimsNotModelMaker(bytes32 modelId, address claimant);
+    /// @dev The model contains `material` but the claim declares no content of it.
+    error ClaimsMissingContent(Material material);
+    /// @dev The claim declares content of `material`, which the model's registered composition lacks.
+    error ClaimsContentNotInModel(Material material);
+    /// @dev Lot `lotId` was produced until `lotPeriodEnd`, after the claim's period ends (`claimPeriodEnd`).
+    error ClaimsLotAfterPeriod(uint256 lotId, uint64 lotPeriodEnd, uint64 claimPeriodEnd);
 
     /// @notice Emitted when a cell maker opens a claim, with the whole request (each allocation is also logged as
     /// `QuantityConsumed` by the certificates contract).
@@ -106,7 +123,7 @@ interface IUsageAttestations {
     /// @notice Opens a claim and consumes its allocations from the caller's balances. Caller: an active cell maker.
     function openClaim(ClaimRequest calldata request) external returns (uint256 claimId);
 
-    /// @notice Attests an open, untainted claim. Caller: MOTIE.
+    /// @notice Attests an open, untainted claim of an active cell maker. Caller: MOTIE.
     function attestClaim(uint256 claimId) external;
 
     /// @notice Rejects an open claim and returns its allocations to the claimant. Caller: MOTIE.
@@ -124,8 +141,13 @@ interface IUsageAttestations {
     /// @notice Whether the claim consumed from a revoked lot, and the first such lot.
     function isTainted(uint256 claimId) external view returns (bool tainted, uint256 revokedLotId);
 
-    /// @notice Whether the claim meets the minimums of milestone `year` (metals the batteries lack are exempt).
+    /// @notice Whether the claim meets the minimums of milestone `year`: only where Article 8 covers its model, only
+    /// for chain-of-custody models that count, and for every metal of the model's registered composition.
     function compliance(uint256 claimId, uint16 year) external view returns (Compliance memory);
+
+    /// @notice Whether `batteryId` is covered by claim `claimId`: the claim is attested and untainted, the battery's
+    /// record names the claim's model (so the claimant made it), and the proof puts it in the claim's batteries root.
+    function covers(uint256 claimId, bytes32 batteryId, bytes32[] calldata proof) external view returns (bool);
 
     /// @notice Number of claims opened so far; claim ids run from 1 to this number.
     function claimCount() external view returns (uint256);

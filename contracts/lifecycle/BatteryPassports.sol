@@ -2,17 +2,17 @@
 pragma solidity 0.8.30;
 
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {RegistryClient} from "../common/RegistryClient.sol";
 import {IBatteryPassports} from "../interfaces/IBatteryPassports.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 import {IPerformanceEvaluations} from "../interfaces/IPerformanceEvaluations.sol";
 import {ISafetyInspections} from "../interfaces/ISafetyInspections.sol";
 import {IProductionCertificates} from "../interfaces/IProductionCertificates.sol";
-import {IUsageAttestations} from "../interfaces/IUsageAttestations.sol";
 
 /// @title BatteryPassports
-/// @notice The battery life-cycle record: models, batteries (single or Merkle-anchored batches), custody and the
-/// EU status machine, with links to the certification contracts.
+/// @notice The battery life-cycle record: issuer prefixes, models, batteries (single or Merkle-anchored batches),
+/// custody and the EU status machine, with links to the certification contracts.
 contract BatteryPassports is IBatteryPassports, RegistryClient {
     uint32 private constant _MAKER = uint32(1) << uint8(IParticipantRegistry.BusinessRole.CellMaker);
     uint32 private constant _EV_MAKER = uint32(1) << uint8(IParticipantRegistry.BusinessRole.EvMaker);
@@ -23,48 +23,75 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
     uint32 private constant _HANDLERS = _MAKER | _EV_MAKER | _DISMANTLER | _REUSE | _RECYCLER |
         (uint32(1) << uint8(IParticipantRegistry.BusinessRole.Transporter)) |
         (uint32(1) << uint8(IParticipantRegistry.BusinessRole.StorageOperator));
+    /// @dev Metals a model may declare (one bit per {Material}).
+    uint8 private constant _ALL_METALS = 0x3f;
+    uint256 private constant _MAX_IDENTIFIER = 100;
+    uint256 private constant _MAX_PREFIX = 32;
 
     /// @notice The production certificates a recycled battery links to.
     IProductionCertificates public immutable certificates;
-    /// @notice The usage attestations whose `batteriesRoot` a battery can prove membership of.
-    IUsageAttestations public immutable usage;
 
-    /// @notice Performance evaluations (removal needs a valid one); zero until governance wires it.
+    /// @notice Performance evaluations (removal and second life need a valid one); zero until governance wires it.
     IPerformanceEvaluations public evaluations;
     /// @notice Safety inspections (used-battery moves and installations need a pass); zero until wired.
     ISafetyInspections public inspections;
 
+    mapping(bytes32 prefixHash => address holder) private _issuers;
     mapping(bytes32 modelId => Model) private _models;
     mapping(bytes32 batteryId => Battery) private _batteries;
     mapping(uint256 batchId => Batch) private _batches;
     uint256 private _batchCount;
 
-    constructor(
-        IParticipantRegistry registry_,
-        IProductionCertificates certificates_,
-        IUsageAttestations usage_,
-        address trustedForwarder
-    ) RegistryClient(registry_, trustedForwarder) {
+    constructor(IParticipantRegistry registry_, IProductionCertificates certificates_, address trustedForwarder)
+        RegistryClient(registry_, trustedForwarder)
+    {
         certificates = certificates_;
-        usage = usage_;
     }
 
     // ------------------------------------------------------------------------------------------- registration
 
     /// @inheritdoc IBatteryPassports
-    function registerModel(bytes32 modelId, BatteryCategory category, bytes32 dataHash) external {
-        address maker = _participant(_MAKER);
-        if (modelId == bytes32(0)) revert PassportZeroId();
-        if (_models[modelId].manufacturer != address(0)) revert PassportModelExists(modelId);
-        _models[modelId] = Model(maker, category, uint64(block.timestamp), dataHash);
-        emit ModelRegistered(modelId, maker, category, dataHash);
+    function assignIssuerPrefix(string calldata prefix, address holder) external {
+        bytes calldata raw = bytes(prefix);
+        uint256 colon = _colon(raw, 0);
+        if (raw.length == 0 || raw.length > _MAX_PREFIX || colon == 0 || colon + 1 >= raw.length ||
+            _colon(raw, colon + 1) != raw.length) {
+            revert PassportMalformedPrefix(prefix);
+        }
+        address authority = _msgSender();
+        bool allowed = (registry.isActive(holder, _MAKER) && _administers(authority, IParticipantRegistry.BusinessRole.CellMaker)) ||
+            (registry.isActive(holder, _REUSE) && _administers(authority, IParticipantRegistry.BusinessRole.ReuseRemanufacturer));
+        if (!allowed) {
+            registry.checkActive(holder, _MAKER | _REUSE); // the precise error when the holder is the problem
+            revert IAccessControl.AccessControlUnauthorizedAccount(authority, registry.roleAuthority(
+                registry.isActive(holder, _MAKER) ? IParticipantRegistry.BusinessRole.CellMaker
+                    : IParticipantRegistry.BusinessRole.ReuseRemanufacturer));
+        }
+        bytes32 prefixHash = keccak256(raw);
+        address current = _issuers[prefixHash];
+        if (current != address(0)) revert PassportPrefixTaken(prefixHash, current);
+        _issuers[prefixHash] = holder;
+        emit IssuerPrefixAssigned(prefixHash, prefix, holder, authority);
     }
 
     /// @inheritdoc IBatteryPassports
-    function registerBattery(bytes32 batteryId, bytes32 modelId, bytes32 recordHash) external {
+    function registerModel(string calldata name, ModelSpec calldata spec) external returns (bytes32 modelId) {
+        address maker = _participant(_MAKER | _REUSE);
+        modelId = _issuedId(name, maker);
+        if (_models[modelId].manufacturer != address(0)) revert PassportModelExists(modelId);
+        if (spec.metals == 0 || spec.metals & ~_ALL_METALS != 0 || spec.ratedEnergyWh == 0) {
+            revert PassportInvalidModel(modelId);
+        }
+        _models[modelId] = Model(maker, spec.category, uint40(block.timestamp), spec.metals,
+            spec.externalStorageOnly, spec.ratedEnergyWh, spec.dataHash);
+        emit ModelRegistered(modelId, maker, spec.category, spec.dataHash);
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function registerBattery(string calldata identifier, bytes32 modelId, bytes32 recordHash) external {
         address maker = _participant(_MAKER);
         _requireOwnModel(modelId, maker);
-        _create(batteryId, modelId, maker, BatteryStatus.Original, bytes32(0), recordHash, 0);
+        _create(_issuedId(identifier, maker), modelId, maker, BatteryStatus.Original, bytes32(0), recordHash, 0);
     }
 
     /// @inheritdoc IBatteryPassports
@@ -78,11 +105,13 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
     }
 
     /// @inheritdoc IBatteryPassports
-    function materialize(uint256 batchId, bytes32 batteryId, bytes32[] calldata proof) external {
+    function materialize(uint256 batchId, string calldata identifier, bytes32[] calldata proof) external {
         Batch storage b = _batches[batchId];
-        if (b.manufacturer == address(0)) revert PassportUnknownBatch(batchId);
+        address manufacturer = b.manufacturer;
+        if (manufacturer == address(0)) revert PassportUnknownBatch(batchId);
+        bytes32 batteryId = _issuedId(identifier, manufacturer);
         if (!MerkleProof.verifyCalldata(proof, b.root, _leaf(batteryId))) revert PassportInvalidProof(batchId, batteryId);
-        _create(batteryId, b.modelId, b.manufacturer, BatteryStatus.Original, bytes32(0), b.dataHash, batchId);
+        _create(batteryId, b.modelId, manufacturer, BatteryStatus.Original, bytes32(0), b.dataHash, batchId);
     }
 
     // ---------------------------------------------------------------------------------------------- life cycle
@@ -116,17 +145,28 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
     }
 
     /// @inheritdoc IBatteryPassports
-    function startSecondLife(bytes32 batteryId, bytes32 successorId, BatteryStatus status, bytes32 evidenceHash)
-        external
-    {
+    function startSecondLife(
+        bytes32 batteryId,
+        string calldata successorIdentifier,
+        bytes32 successorModel,
+        BatteryStatus status,
+        bytes32 evidenceHash
+    ) external {
         (Battery storage b, address actor) = _operated(batteryId, _REUSE);
         if (status != BatteryStatus.Reused && status != BatteryStatus.Repurposed && status != BatteryStatus.Remanufactured) {
             revert PassportInvalidTransition(batteryId, b.status, status);
         }
         _transition(batteryId, b, BatteryStatus.Removed, status);
+        if (address(evaluations) != address(0)) evaluations.checkSecondLife(batteryId, status);
+        bytes32 successorId = _issuedId(successorIdentifier, actor);
+        bytes32 modelId = b.modelId;
+        if (successorModel != bytes32(0)) {
+            _requireOwnModel(successorModel, actor);
+            modelId = successorModel;
+        }
         b.closed = true;
         _record(batteryId, b, actor, status, successorId, evidenceHash);
-        _create(successorId, b.modelId, actor, status, batteryId, evidenceHash, 0);
+        _create(successorId, modelId, actor, status, batteryId, evidenceHash, 0);
     }
 
     /// @inheritdoc IBatteryPassports
@@ -146,7 +186,9 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
         (Battery storage b, address actor) = _operated(batteryId, _RECYCLER);
         _transition(batteryId, b, BatteryStatus.Waste, BatteryStatus.Recycled);
         IProductionCertificates.Lot memory lot = certificates.lot(lotId);
-        if (lot.recycler != actor) revert PassportLotMismatch(lotId, actor);
+        if (lot.recycler != actor || lot.status != IProductionCertificates.LotStatus.Certified) {
+            revert PassportLotMismatch(lotId, actor);
+        }
         b.closed = true;
         _record(batteryId, b, actor, BatteryStatus.Recycled, bytes32(lotId), evidenceHash);
     }
@@ -165,12 +207,18 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
     /// @inheritdoc IBatteryPassports
     function setSafetyContracts(address evaluations_, address inspections_) external {
         _authority(0x00);
+        if (evaluations_ == address(0) || inspections_ == address(0)) revert PassportZeroAddress();
         evaluations = IPerformanceEvaluations(evaluations_);
         inspections = ISafetyInspections(inspections_);
         emit SafetyContractsSet(evaluations_, inspections_);
     }
 
     // --------------------------------------------------------------------------------------------------- views
+
+    /// @inheritdoc IBatteryPassports
+    function issuerOf(bytes32 prefixHash) external view returns (address) {
+        return _issuers[prefixHash];
+    }
 
     /// @inheritdoc IBatteryPassports
     function model(bytes32 modelId) external view returns (Model memory) {
@@ -198,17 +246,35 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
         return root != bytes32(0) && MerkleProof.verifyCalldata(proof, root, _leaf(batteryId));
     }
 
-    /// @inheritdoc IBatteryPassports
-    function isCoveredByClaim(uint256 claimId, bytes32 batteryId, bytes32[] calldata proof) external view returns (bool) {
-        bytes32 root = usage.claim(claimId).batteriesRoot;
-        return root != bytes32(0) && MerkleProof.verifyCalldata(proof, root, _leaf(batteryId));
-    }
-
     // ------------------------------------------------------------------------------------------------ internal
 
     /// @dev OpenZeppelin StandardMerkleTree leaf of a `bytes32` value: double-hashed against second preimages.
     function _leaf(bytes32 batteryId) private pure returns (bytes32) {
         return keccak256(bytes.concat(keccak256(abi.encode(batteryId))));
+    }
+
+    /// @dev Index of the first ':' in `raw` at or after `from`, or `raw.length` if there is none.
+    function _colon(bytes calldata raw, uint256 from) private pure returns (uint256 i) {
+        for (i = from; i < raw.length; ++i) {
+            if (raw[i] == ":") return i;
+        }
+    }
+
+    /// @dev The id (`keccak256`) of an identifier `IAC:CIN:rest` whose issuer prefix `IAC:CIN` belongs to `creator`.
+    function _issuedId(string calldata identifier, address creator) private view returns (bytes32) {
+        bytes calldata raw = bytes(identifier);
+        uint256 first = _colon(raw, 0);
+        uint256 second = first < raw.length ? _colon(raw, first + 1) : raw.length;
+        if (raw.length > _MAX_IDENTIFIER || first == 0 || second == first + 1 || second + 1 >= raw.length) {
+            revert PassportMalformedIdentifier(identifier);
+        }
+        bytes32 prefixHash = keccak256(raw[:second]);
+        if (_issuers[prefixHash] != creator) revert PassportNotIssuer(prefixHash, creator);
+        return keccak256(raw);
+    }
+
+    function _administers(address authority, IParticipantRegistry.BusinessRole role) private view returns (bool) {
+        return registry.hasRole(registry.roleAuthority(role), authority);
     }
 
     /// @dev Removed from its vehicle or living a second life: a used battery under the safety rules.

@@ -3,9 +3,9 @@ pragma solidity 0.8.30;
 
 import {BPS} from "../common/Materials.sol";
 import {RegistryClient} from "../common/RegistryClient.sol";
+import {IBatteryPassports} from "../interfaces/IBatteryPassports.sol";
 import {IParticipantRegistry} from "../interfaces/IParticipantRegistry.sol";
 import {ITransportStorage} from "../interfaces/ITransportStorage.sol";
-import {Authorities} from "../registry/Authorities.sol";
 
 /// @title TransportStorage
 /// @notice Shipment legs within the state-of-charge limit, and storage sites within their permitted capacity.
@@ -14,19 +14,25 @@ contract TransportStorage is ITransportStorage, RegistryClient {
     uint32 private constant _STORAGE = uint32(1) << uint8(IParticipantRegistry.BusinessRole.StorageOperator);
     uint32 private constant _ANY = type(uint32).max;
 
+    /// @notice The battery record whose batteries are shipped and stored.
+    IBatteryPassports public immutable passports;
+
     uint16 private _maxSocBps;
     mapping(bytes32 siteId => Site) private _sites;
     mapping(bytes32 siteId => mapping(bytes32 batteryId => uint64 energyWh)) private _stored;
+    mapping(bytes32 batteryId => bytes32 siteId) private _siteOf;
+    mapping(bytes32 batteryId => address to) private _deliveredTo;
 
-    constructor(IParticipantRegistry registry_, address trustedForwarder, uint16 maxSocBps_)
+    constructor(IParticipantRegistry registry_, IBatteryPassports passports_, address trustedForwarder, uint16 maxSocBps_)
         RegistryClient(registry_, trustedForwarder)
     {
+        passports = passports_;
         _setMaxSoc(maxSocBps_);
     }
 
     /// @inheritdoc ITransportStorage
     function setMaxStateOfCharge(uint16 maxSocBps_) external {
-        _authority(Authorities.MOE);
+        _authority(0x00); // governance: the policy committee's timelock
         _setMaxSoc(maxSocBps_);
     }
 
@@ -43,6 +49,11 @@ contract TransportStorage is ITransportStorage, RegistryClient {
         registry.checkActive(from, _ANY);
         registry.checkActive(to, _ANY);
         if (socBps > _maxSocBps) revert TransportStateOfChargeTooHigh(socBps, _maxSocBps);
+        address custodian = _openBattery(batteryId).operator;
+        if (custodian != from && custodian != to && custodian != transporter) {
+            revert TransportNotCustodian(batteryId, custodian);
+        }
+        _deliveredTo[batteryId] = to;
         emit ShipmentLegRecorded(batteryId, transporter, from, to, socBps, packagingClass, evidenceHash);
     }
 
@@ -59,12 +70,18 @@ contract TransportStorage is ITransportStorage, RegistryClient {
     function intake(bytes32 siteId, bytes32 batteryId, uint64 energyWh) external {
         Site storage s = _operatedSite(siteId);
         if (energyWh == 0) revert StorageZeroEnergy();
-        if (_stored[siteId][batteryId] != 0) revert StorageAlreadyStored(batteryId, siteId);
+        bytes32 current = _siteOf[batteryId];
+        if (current != bytes32(0)) revert StorageAlreadyStored(batteryId, current);
+        address custodian = _openBattery(batteryId).operator;
+        if (custodian != s.operator && _deliveredTo[batteryId] != s.operator) {
+            revert StorageNotCustodian(batteryId, s.operator, custodian);
+        }
         if (s.storedWh + energyWh > s.capacityWh) {
             revert StorageCapacityExceeded(siteId, s.capacityWh, s.storedWh, energyWh);
         }
         s.storedWh += energyWh;
         _stored[siteId][batteryId] = energyWh;
+        _siteOf[batteryId] = siteId;
         emit BatteryStored(siteId, batteryId, energyWh, s.storedWh);
     }
 
@@ -75,6 +92,7 @@ contract TransportStorage is ITransportStorage, RegistryClient {
         if (energy == 0) revert StorageNotStored(batteryId, siteId);
         s.storedWh -= energy;
         delete _stored[siteId][batteryId];
+        delete _siteOf[batteryId];
         emit BatteryReleased(siteId, batteryId, energy, s.storedWh);
     }
 
@@ -89,6 +107,11 @@ contract TransportStorage is ITransportStorage, RegistryClient {
     }
 
     /// @inheritdoc ITransportStorage
+    function siteOf(bytes32 batteryId) external view returns (bytes32) {
+        return _siteOf[batteryId];
+    }
+
+    /// @inheritdoc ITransportStorage
     function storedEnergy(bytes32 siteId, bytes32 batteryId) external view returns (uint64) {
         return _stored[siteId][batteryId];
     }
@@ -98,6 +121,11 @@ contract TransportStorage is ITransportStorage, RegistryClient {
         s = _sites[siteId];
         if (s.operator == address(0)) revert StorageUnknownSite(siteId);
         if (s.operator != caller) revert StorageNotSiteOperator(siteId, caller);
+    }
+
+    function _openBattery(bytes32 batteryId) private view returns (IBatteryPassports.Battery memory b) {
+        b = passports.battery(batteryId);
+        if (b.status == IBatteryPassports.BatteryStatus.None || b.closed) revert TransportUnknownBattery(batteryId);
     }
 
     function _setMaxSoc(uint16 maxSocBps_) private {
