@@ -18,6 +18,7 @@ from chain_client.backends import Backend, EmbeddedBackend, RpcBackend
 from chain_client.certificates import LotApplication
 from chain_client.evaluations import MeasurementReport, SignedReport, sign_report
 from chain_client.logistics import InspectionKind
+from chain_client.passports import ModelSpec
 from chain_client.suite import Deployment, Ledger, deploy
 from chain_client.transactions import TxSender
 from chain_client.vocabulary import BatteryCategory, BusinessRole, Feedstock, Material, identifier, short_string
@@ -25,10 +26,14 @@ from chain_client.vocabulary import BatteryCategory, BusinessRole, Feedstock, Ma
 DAY = 86_400
 PARTIES = ("governance", "moe", "motie", "molit", "portal", "recycler", "recycler2", "processor", "cell_maker",
            "cell_maker2", "importer", "stranger", "ev_maker", "dismantler", "reuser", "transporter",
-           "evaluator", "device", "inspector", "storage")
+           "evaluator", "device", "inspector", "storage", "inspector2")
 FACILITY = identifier("KR-RECYCLER-PLANT-1")
 FACILITY2 = identifier("KR-RECYCLER2-PLANT-1")
-MODEL = identifier("K-CELL NCM811 E-Pouch 78Ah")
+MODEL_NAME = "KR:KCELL:NCM811-E-POUCH-78AH"
+MODEL = identifier(MODEL_NAME)
+MODEL_METALS = frozenset({Material.LITHIUM, Material.NICKEL, Material.COBALT})
+#: Issuer prefixes the base state assigns (MOTIE): battery ids and model names must start with them.
+PREFIXES = {"cell_maker": "KR:KCELL", "cell_maker2": "KR:OTHER", "reuser": "KR:REUSE"}
 
 
 @dataclass
@@ -81,8 +86,8 @@ class World:
         self.ledger.evaluations.submit_report(self.accounts["portal"], self.report(battery, soh_bps))
 
     def inspect(self, battery: bytes, kind: InspectionKind = InspectionKind.PRE_DISTRIBUTION, passed: bool = True,
-                days: int = 30) -> None:
-        self.ledger.inspections.record(self.accounts["inspector"], battery, kind, passed,
+                days: int = 30, body: str = "inspector") -> None:
+        self.ledger.inspections.record(self.accounts[body], battery, kind, passed,
                                        self.chain_time() + days * DAY, b"\x1f" * 32)
 
     def lot_held_by_cell_maker(self, material: Material = Material.LITHIUM, grams: int = 100_000,
@@ -113,9 +118,13 @@ def _base_state(backend: Backend) -> World:
     reg.register(a["moe"], a["transporter"].address, [BusinessRole.TRANSPORTER])
     reg.register(a["molit"], a["evaluator"].address, [BusinessRole.EVALUATOR])
     reg.register(a["motie"], a["inspector"].address, [BusinessRole.INSPECTION_BODY])
+    reg.register(a["motie"], a["inspector2"].address, [BusinessRole.INSPECTION_BODY])
     reg.register(a["moe"], a["storage"].address, [BusinessRole.STORAGE_OPERATOR])
-    ledger.evaluations.register_device(a["evaluator"], a["device"].address)
-    ledger.passports.register_model(a["cell_maker"], MODEL, BatteryCategory.EV, b"\x66" * 32)
+    ledger.evaluations.register_device(a["evaluator"], a["device"])
+    for party, prefix in PREFIXES.items():
+        ledger.passports.assign_prefix(a["motie"], prefix, a[party].address)
+    ledger.passports.register_model(a["cell_maker"], MODEL_NAME,
+                                    ModelSpec(BatteryCategory.EV, MODEL_METALS, 60_000, data_hash=b"\x66" * 32))
     now = int(backend.w3.eth.get_block("latest")["timestamp"])
     reg.register_facility(a["moe"], FACILITY, a["recycler"].address, now - 365 * DAY, now + 365 * DAY)
     reg.register_facility(a["moe"], FACILITY2, a["recycler2"].address, now - 365 * DAY, now + 365 * DAY)

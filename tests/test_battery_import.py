@@ -16,7 +16,7 @@ from chain_client.passports import battery_id
 from chain_client.vocabulary import BatteryStatus
 from tests.conftest import World
 
-MODEL_NAME = "K-CELL NCM811 E-Pouch 78Ah"
+from tests.conftest import MODEL_NAME  # noqa: E402
 
 
 def write_csv(path: Path, ids: list[str], model: str = MODEL_NAME, extra: str = "") -> Path:
@@ -57,7 +57,7 @@ def test_import_anchors_batches_and_every_battery_is_provable(world: World, tmp_
     assert keccak(batch.data_file.read_bytes()) == p.batch(batch.batch_id).data_hash
     # a batch battery gets its own record on its first act
     batch, proof = proof_for(index, names[5])
-    p.materialize(world.stranger, batch.batch_id, battery_id(names[5]), proof)
+    p.materialize(world.stranger, batch.batch_id, names[5], proof)
     assert p.battery(battery_id(names[5])).status == BatteryStatus.ORIGINAL
 
 

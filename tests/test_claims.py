@@ -6,7 +6,9 @@ from dataclasses import replace
 from functools import partial
 
 from chain_client.claims import Allocation, ClaimRequest
+from chain_client.passports import ModelSpec
 from chain_client.vocabulary import (
+    BatteryCategory,
     BusinessRole,
     ClaimStatus,
     CustodyModel,
@@ -15,20 +17,25 @@ from chain_client.vocabulary import (
     ParticipantStatus,
     identifier,
 )
-from tests.conftest import DAY, World
+from tests.conftest import DAY, MODEL, World
 from tests.helpers import reverts
 
 LI, NI, CO = Material.LITHIUM, Material.NICKEL, Material.COBALT
 
 
-def request(world: World, allocations: list[Allocation], content: dict[Material, int] | None = None) -> ClaimRequest:
+FULL = {LI: 1_000_000, NI: 8_000_000, CO: 1_000_000}
+
+
+def request(world: World, allocations: list[Allocation], content: dict[Material, int] | None = None,
+            model: bytes = MODEL) -> ClaimRequest:
+    """A claim on the base state's NCM model (Li, Ni, Co): ``content`` overrides some metals of :data:`FULL`."""
     return ClaimRequest(
-        battery_model=identifier("MODEL-NCM811-78Ah"),
+        battery_model=model,
         plant=identifier("PLANT-OCHANG-2"),
         period_start=world.now - 180 * DAY,
         period_end=world.now - DAY,
         custody_model=CustodyModel.MASS_BALANCE,
-        content_grams=content or {LI: 1_000_000, NI: 8_000_000, CO: 1_000_000},
+        content_grams=content if model != MODEL else {**FULL, **(content or {})},
         allocations=allocations,
         batteries_root=b"\x33" * 32,
         evidence_hash=b"\x44" * 32,
@@ -96,9 +103,8 @@ def test_claim_rules_are_atomic(world: World) -> None:
     too_much = request(world, [Allocation(li, 10_000), Allocation(co, 40_000)], {LI: 1_000_000, CO: 30_000})
     reverts(lambda: claims.open(world.cell_maker, too_much), "ClaimsAllocationExceedsContent", material=CO,
             allocatedGrams=40_000, contentGrams=30_000)
-    missing_metal = request(world, [Allocation(co, 1)], {LI: 1_000})
-    reverts(lambda: claims.open(world.cell_maker, missing_metal), "ClaimsAllocationExceedsContent", material=CO,
-            contentGrams=0)
+    missing_metal = request(world, [Allocation(co, 1)], {CO: 0})
+    reverts(lambda: claims.open(world.cell_maker, missing_metal), "ClaimsMissingContent", material=CO)
     reverts(lambda: claims.open(world.cell_maker, request(world, [])), "ClaimsNoAllocations")
     backwards = replace(request(world, [Allocation(li, 1)]), period_start=world.now, period_end=world.now - 1)
     reverts(lambda: claims.open(world.cell_maker, backwards), "ClaimsInvalidPeriod")
@@ -154,7 +160,8 @@ def test_revocation_taints_every_claim_that_consumed_from_the_lot(world: World) 
     claims.attest(world.motie, attested)
     still_open = claims.open(world.cell_maker, request(world, [Allocation(clean, 10), Allocation(lot_id, 40_000)]))
     untouched = claims.open(world.cell_maker, request(world, [Allocation(clean, 10)]))
-    assert claims.compliance(attested, 2031).meets  # 20 % cobalt >= 16 %
+    before = claims.compliance(attested, 2031)
+    assert (before.tainted, before.share_bps[CO]) == (False, 2_000)  # 20 % cobalt >= 16 %
     certs.revoke(world.moe, lot_id, b"\x0b" * 32)
     assert claims.is_tainted(attested) == (True, lot_id)
     assert claims.is_tainted(still_open) == (True, lot_id)
@@ -167,7 +174,9 @@ def test_revocation_taints_every_claim_that_consumed_from_the_lot(world: World) 
 def test_metals_absent_from_the_battery_are_exempt(world: World) -> None:
     li = world.lot_held_by_cell_maker(LI, 100_000)
     claims = world.ledger.claims
-    lfp = request(world, [Allocation(li, 100_000)], {LI: 1_000_000})  # LFP: no nickel, no cobalt
+    lfp_model = world.ledger.passports.register_model(world.cell_maker, "KR:KCELL:LFP-100AH", ModelSpec(
+        BatteryCategory.EV, frozenset({LI}), 70_000))  # LFP: its registered composition has no nickel, no cobalt
+    lfp = request(world, [Allocation(li, 100_000)], {LI: 1_000_000}, lfp_model)
     claim_id = claims.open(world.cell_maker, lfp)
     claims.attest(world.motie, claim_id)
     c31, c36 = claims.compliance(claim_id, 2031), claims.compliance(claim_id, 2036)

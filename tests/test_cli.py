@@ -36,7 +36,7 @@ def test_demo_reports_ratios_next_to_eu_minimums() -> None:
 
 def claim_file(tmp_path: Path, **overrides: object) -> Path:
     data: dict[str, object] = {
-        "batteryModel": "K-CELL NCM811", "plant": "OCHANG-2", "periodStart": "2026-01-01",
+        "batteryModel": "KR:KC:78AH", "plant": "OCHANG-2", "periodStart": "2026-01-01",
         "periodEnd": "2026-06-30", "custodyModel": "mass_balance", "contentGrams": {"Li": 1_000_000},
         "allocations": [{"lotId": 1, "grams": 80_000}],
     }
@@ -81,6 +81,9 @@ def test_role_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) -> 
     assert json.loads(Path(dep).read_text())["governance"] == gov
     run("registry", "register", recycler, "--role", "recycler", *common, "--key", "dev:1")
     run("registry", "register", cell_maker, "--role", "cell_maker", *common, "--key", "dev:2")
+    run("battery", "prefix", "KR:KC", "--holder", cell_maker, *common, "--key", "dev:2")
+    run("battery", "model", str(model_sheet(tmp_path, materialComposition={"Li": 160})), *common, "--key", "dev:5",
+        "--data", str(tmp_path / "data"))
     run("registry", "facility", "PLANT-1", recycler, "2025-01-01", "2027-12-31", *common, "--key", "dev:1")
     run("cert", "apply", "--material", "Li", "--grams", "100000", "--form", "Li2CO3", "--facility", "PLANT-1",
         "--period-start", "2026-01-01", "--period-end", "2026-03-31", *common, "--key", "dev:4",
@@ -107,7 +110,7 @@ def test_role_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) -> 
 
 def model_sheet(tmp_path: Path, **overrides: object) -> Path:
     sheet: dict[str, object] = {
-        "batteryModel": "KC-78AH", "batteryCategory": "EV", "batteryChemistry": "NMC811", "ratedCapacity": 78,
+        "batteryModel": "KR:KC:78AH", "batteryCategory": "EV", "batteryChemistry": "NMC811", "ratedCapacity": 78,
         "nominalVoltage": 3.65, "batteryMass": 1.05, "materialComposition": {"Li": 160, "Ni": 620, "Co": 1_100},
         "manufacturerIdentification": "K-Cell Co., Ltd.", "manufacturingPlace": "KR-KCELL-OCHANG-02"}
     sheet.update(overrides)
@@ -141,12 +144,14 @@ def test_battery_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) 
         "--key", "dev:2")
     run("registry", "register", ev_maker, "--role", "ev_maker", "--rpc", anvil_node.url, "--deployment", dep,
         "--key", "dev:3")
+    run("battery", "prefix", "KR:KC", "--holder", maker, "--rpc", anvil_node.url, "--deployment", dep,
+        "--key", "dev:2")
     sheet = model_sheet(tmp_path)
     run("battery", "model", str(sheet), "--rpc", anvil_node.url, "--deployment", dep, "--key", "dev:4",
         "--data", str(tmp_path / "data"))
     csv_file = tmp_path / "batteries.csv"
     csv_file.write_text("batteryPassportIdentifier,batteryModel\n" + "".join(
-        f"KR:KC:{i:04d},KC-78AH\n" for i in range(1, 6)))
+        f"KR:KC:{i:04d},KR:KC:78AH\n" for i in range(1, 6)))
     out = run("battery", "import", str(csv_file), "--batch-size", "2", *common, "--key", "dev:4")
     assert "5 batteries in 3 batches anchored" in out
     assert "nothing new: the first 6 lines of batteries.csv were imported before" in run(
@@ -169,7 +174,7 @@ def test_battery_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) 
     assert "#3" in run("battery", "history", "KR:KC:0003", "--rpc", anvil_node.url, "--deployment", dep)
 
     bad = tmp_path / "bad.csv"
-    bad.write_text("batteryPassportIdentifier,batteryModel\nKR:KC:0100,KC-78AH\nKR:KC:0003,KC-78AH\n")
+    bad.write_text("batteryPassportIdentifier,batteryModel\nKR:KC:0100,KR:KC:78AH\nKR:KC:0003,KR:KC:78AH\n")
     result = runner.invoke(app, ["battery", "import", str(bad), *common, "--key", "dev:4"])
     assert result.exit_code == 1
     assert "bad.csv:3: KR:KC:0003 is already registered (batteries.csv:4)" in " ".join(result.output.split())
@@ -190,11 +195,14 @@ def test_safety_and_oracle_commands_against_a_node(tmp_path: Path, anvil_node: A
                                      (storage, "storage_operator", 1), (dismantler, "collector_dismantler", 1)]:
         run("registry", "register", account, "--role", role, *node, "--key", f"dev:{authority}")
     data = ["--data", str(tmp_path / "data")]
+    run("battery", "prefix", "KR:KC", "--holder", maker, *node, "--key", "dev:2")
     run("battery", "model", str(model_sheet(tmp_path)), *node, "--key", "dev:4", *data)
-    run("battery", "register", "KR:KC:0001", "KC-78AH", *node, *data, "--key", "dev:4")
+    run("battery", "register", "KR:KC:0001", "KR:KC:78AH", *node, *data, "--key", "dev:4")
     run("battery", "transfer", "KR:KC:0001", ev_maker, *node, *data, "--key", "dev:4")
     run("battery", "status", "KR:KC:0001", "in-service", "--vin", "KMHK381GFPU000001", *node, *data, "--key", "dev:5")
-    run("eval", "device", device, *node, "--key", "dev:6")
+    result = runner.invoke(app, ["eval", "device", device, *node, "--key", "dev:6"])
+    assert result.exit_code == 1 and "needs its proof of possession" in result.output
+    run("eval", "device", device, "--device-key", "dev:7", *node, "--key", "dev:6")
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -227,6 +235,8 @@ def test_safety_and_oracle_commands_against_a_node(tmp_path: Path, anvil_node: A
     run("transport", "ship", "KR:KC:0001", dismantler, storage, "--soc", "28.5", *node, "--key", "dev:9")
     run("storage", "site", "ICHEON-1", "100", *node, "--key", "dev:10")
     assert "60 of 100 kWh used" in run("storage", "intake", "ICHEON-1", "KR:KC:0001", "60", *node, "--key", "dev:10")
+    run("battery", "register", "KR:KC:0002", "KR:KC:78AH", *node, *data, "--key", "dev:4")
+    run("battery", "transfer", "KR:KC:0002", storage, *node, *data, "--key", "dev:4")
     result = runner.invoke(app, ["storage", "intake", "ICHEON-1", "KR:KC:0002", "50", *node, "--key", "dev:10"])
     assert result.exit_code == 1 and "StorageCapacityExceeded" in result.output
     run("storage", "release", "ICHEON-1", "KR:KC:0001", *node, "--key", "dev:10")

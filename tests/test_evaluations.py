@@ -14,13 +14,14 @@ from chain_client.vocabulary import BatteryStatus, BusinessRole
 from tests.conftest import DAY, MODEL, World
 from tests.helpers import reverts
 
-BAT = battery_id("KR:KCELL:EV:0000777")
+BAT_NAME = "KR:KCELL:EV:0000777"
+BAT = battery_id(BAT_NAME)
 
 
 @pytest.fixture
 def in_service(world: World) -> World:
     p = world.ledger.passports
-    p.register(world.cell_maker, BAT, MODEL)
+    p.register(world.cell_maker, BAT_NAME, MODEL)
     p.transfer(world.cell_maker, BAT, world.ev_maker.address)
     p.put_in_service(world.ev_maker, BAT, b"\x0e" * 32)
     return world
@@ -71,7 +72,7 @@ def test_evaluator_accreditation_is_checked(in_service: World) -> None:
     reg.revoke_roles(w.molit, w.evaluator.address, [BusinessRole.EVALUATOR])
     reg.grant_roles(w.molit, w.evaluator.address, [BusinessRole.EV_MAKER])
     reverts(lambda: ev.submit_report(w.portal, w.report(BAT)), "RegistryMissingRole", account=w.evaluator.address)
-    reverts(lambda: ev.register_device(w.recycler, Account.create().address), "RegistryMissingRole")
+    reverts(lambda: ev.register_device(w.recycler, Account.create()), "RegistryMissingRole")
     assert ev.evaluation(BAT).grade == Grade.NONE
 
 
@@ -107,9 +108,10 @@ def test_impossible_values_and_tampering(in_service: World) -> None:
 
 def test_a_batch_is_all_or_nothing_and_idempotent(in_service: World) -> None:
     w, ev, p = in_service, in_service.ledger.evaluations, in_service.ledger.passports
-    others = [battery_id(f"KR:KCELL:EV:{i:07d}") for i in range(3)]
-    for b in others:
-        p.register(w.cell_maker, b, MODEL)
+    names = [f"KR:KCELL:EV:{i:07d}" for i in range(3)]
+    others = [battery_id(n) for n in names]
+    for n, b in zip(names, others, strict=True):
+        p.register(w.cell_maker, n, MODEL)
         p.transfer(w.cell_maker, b, w.ev_maker.address)
         p.put_in_service(w.ev_maker, b, b"\x0e" * 32)
     reports = [w.report(b, nonce=i) for i, b in enumerate([BAT, *others])]
@@ -137,13 +139,14 @@ def test_removal_needs_a_valid_evaluation(in_service: World) -> None:
     assert p.battery(BAT).status == BatteryStatus.REMOVED
 
 
-def test_molit_versions_the_grading_policy(in_service: World) -> None:
+def test_the_committee_versions_the_grading_policy(in_service: World) -> None:
     w, ev = in_service, in_service.ledger.evaluations
     stricter = GradingPolicy(upper_above_soh_bps=8_500, middle_above_soh_bps=6_000)
-    reverts(lambda: ev.set_policy(w.moe, stricter), "AccessControlUnauthorizedAccount", account=w.moe.address)
-    reverts(lambda: ev.set_policy(w.molit, GradingPolicy(5_000, 6_000)), "EvaluationInvalidPolicy")
-    reverts(lambda: ev.set_policy(w.molit, GradingPolicy(validity_seconds=0)), "EvaluationInvalidPolicy")
-    receipt = ev.set_policy(w.molit, stricter)
+    reverts(lambda: ev.set_policy(w.molit, stricter), "AccessControlUnauthorizedAccount", account=w.molit.address)
+    reverts(lambda: ev.set_policy(w.governance, GradingPolicy(5_000, 6_000)), "EvaluationInvalidPolicy")
+    reverts(lambda: ev.set_policy(w.governance, GradingPolicy(validity_seconds=0)), "EvaluationInvalidPolicy")
+    reverts(lambda: ev.set_policy(w.governance, GradingPolicy(upper_paths=1 << 7)), "EvaluationInvalidPolicy")
+    receipt = ev.set_policy(w.governance, stricter)
     assert ev.contract.events.GradingPolicySet().process_receipt(receipt)[0]["args"]["version"] == 2
     ev.submit_report(w.portal, w.report(BAT, 8_000))
     e = ev.evaluation(BAT)
@@ -152,6 +155,5 @@ def test_molit_versions_the_grading_policy(in_service: World) -> None:
 
 def test_device_registration_rules(in_service: World) -> None:
     w, ev = in_service, in_service.ledger.evaluations
-    reverts(lambda: ev.register_device(w.evaluator, w.device.address), "EvaluationDeviceExists",
-            device=w.device.address)
+    reverts(lambda: ev.register_device(w.evaluator, w.device), "EvaluationDeviceExists", device=w.device.address)
     reverts(lambda: ev.revoke_device(w.evaluator, Account.create().address), "EvaluationUnknownDevice")

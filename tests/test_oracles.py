@@ -40,7 +40,7 @@ def fleet(world: World) -> World:
     p = world.ledger.passports
     for ident in IDS:
         bid = battery_id(ident)
-        p.register(world.cell_maker, bid, MODEL)
+        p.register(world.cell_maker, ident, MODEL)
         p.transfer(world.cell_maker, bid, world.ev_maker.address)
         p.put_in_service(world.ev_maker, bid, b"\x0e" * 32)
     return world

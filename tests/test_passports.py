@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from chain_client.claims import Allocation, ClaimRequest
 from chain_client.merkle import MerkleTree
-from chain_client.passports import battery_id
+from chain_client.passports import ModelSpec, battery_id
 from chain_client.vocabulary import BatteryCategory, BatteryStatus, CustodyModel, Material, identifier
-from tests.conftest import DAY, FACILITY2, MODEL, World
+from tests.conftest import DAY, FACILITY2, MODEL, MODEL_METALS, MODEL_NAME, World
 from tests.helpers import reverts
 
-B1 = battery_id("KR:KCELL:EV:000001")
+B1_NAME = "KR:KCELL:EV:000001"
+B1 = battery_id(B1_NAME)
+SPEC = ModelSpec(BatteryCategory.EV, MODEL_METALS, 60_000)
 S = BatteryStatus
 
 
@@ -17,41 +19,44 @@ def test_models_belong_to_their_manufacturer(world: World) -> None:
     p = world.ledger.passports
     m = p.model(MODEL)
     assert (m.manufacturer, m.category, m.data_hash) == (world.cell_maker.address, BatteryCategory.EV, b"\x66" * 32)
-    reverts(lambda: p.register_model(world.cell_maker2, MODEL, BatteryCategory.EV), "PassportModelExists",
-            modelId=MODEL)
-    reverts(lambda: p.register_model(world.recycler, identifier("X"), BatteryCategory.EV), "RegistryMissingRole")
-    reverts(lambda: p.register(world.cell_maker2, B1, MODEL), "PassportNotManufacturer", modelId=MODEL,
+    assert (m.metals, m.rated_energy_wh, m.external_storage_only) == (MODEL_METALS, 60_000, False)
+    reverts(lambda: p.register_model(world.cell_maker, MODEL_NAME, SPEC), "PassportModelExists", modelId=MODEL)
+    reverts(lambda: p.register_model(world.recycler, "KR:KCELL:X", SPEC), "RegistryMissingRole")
+    reverts(lambda: p.register(world.cell_maker2, "KR:OTHER:1", MODEL), "PassportNotManufacturer", modelId=MODEL,
             caller=world.cell_maker2.address)
-    reverts(lambda: p.register(world.cell_maker, B1, identifier("NO-SUCH-MODEL")), "PassportUnknownModel")
+    reverts(lambda: p.register(world.cell_maker, B1_NAME, identifier("KR:KCELL:NO-SUCH-MODEL")),
+            "PassportUnknownModel")
     assert p.battery(B1).status == S.NONE
 
 
 def test_single_registration_and_duplicate(world: World) -> None:
     p = world.ledger.passports
-    p.register(world.cell_maker, B1, MODEL, b"\x01" * 32)
+    p.register(world.cell_maker, B1_NAME, MODEL, b"\x01" * 32)
     b = p.battery(B1)
     assert (b.status, b.operator, b.sequence, b.model_id, b.record_hash) == (
         S.ORIGINAL, world.cell_maker.address, 1, MODEL, b"\x01" * 32)
-    reverts(lambda: p.register(world.cell_maker, B1, MODEL), "PassportBatteryExists", batteryId=B1)
-    reverts(lambda: p.register(world.cell_maker, b"\x00" * 32, MODEL), "PassportZeroId")
+    reverts(lambda: p.register(world.cell_maker, B1_NAME, MODEL), "PassportBatteryExists", batteryId=B1)
+    reverts(lambda: p.register(world.cell_maker, "KR:KCELL:", MODEL), "PassportMalformedIdentifier")
 
 
 def test_batch_battery_is_provable_and_materialized_once(world: World) -> None:
     p = world.ledger.passports
-    ids = [battery_id(f"KR:KCELL:EV:{i:06d}") for i in range(1, 101)]
+    names = [f"KR:KCELL:EV:{i:06d}" for i in range(1, 101)]
+    ids = [battery_id(n) for n in names]
     tree = MerkleTree(ids)
     batch_id = p.anchor_batch(world.cell_maker, MODEL, tree.root, len(ids), b"\x07" * 32)
     assert p.batch(batch_id).count == 100
     assert p.is_in_batch(batch_id, ids[42], tree.proof(ids[42]))
     assert not p.is_in_batch(batch_id, ids[42], tree.proof(ids[43]))
     outsider = battery_id("KR:KCELL:EV:999999")
-    reverts(lambda: p.materialize(world.stranger, batch_id, outsider, tree.proof(ids[1])), "PassportInvalidProof",
-            batchId=batch_id, batteryId=outsider)
-    p.materialize(world.stranger, batch_id, ids[42], tree.proof(ids[42]))  # anyone may, the proof is the authority
+    reverts(lambda: p.materialize(world.stranger, batch_id, "KR:KCELL:EV:999999", tree.proof(ids[1])),
+            "PassportInvalidProof", batchId=batch_id, batteryId=outsider)
+    p.materialize(world.stranger, batch_id, names[42], tree.proof(ids[42]))  # anyone may, the proof is the authority
     b = p.battery(ids[42])
     assert (b.status, b.operator, b.model_id) == (S.ORIGINAL, world.cell_maker.address, MODEL)
-    reverts(lambda: p.materialize(world.stranger, batch_id, ids[42], tree.proof(ids[42])), "PassportBatteryExists")
-    reverts(lambda: p.materialize(world.stranger, 9, ids[1], tree.proof(ids[1])), "PassportUnknownBatch", batchId=9)
+    reverts(lambda: p.materialize(world.stranger, batch_id, names[42], tree.proof(ids[42])), "PassportBatteryExists")
+    reverts(lambda: p.materialize(world.stranger, 9, names[1], tree.proof(ids[1])), "PassportUnknownBatch",
+            batchId=9)
     reverts(lambda: p.anchor_batch(world.cell_maker, MODEL, b"\x00" * 32, 5), "PassportEmptyBatch")
     reverts(lambda: p.anchor_batch(world.cell_maker, MODEL, tree.root, 0), "PassportEmptyBatch")
     reverts(lambda: p.anchor_batch(world.cell_maker2, MODEL, tree.root, 1), "PassportNotManufacturer")
@@ -59,7 +64,7 @@ def test_batch_battery_is_provable_and_materialized_once(world: World) -> None:
 
 def test_whole_life_with_custody_and_second_life(world: World) -> None:
     p = world.ledger.passports
-    p.register(world.cell_maker, B1, MODEL)
+    p.register(world.cell_maker, B1_NAME, MODEL)
     reverts(lambda: p.put_in_service(world.ev_maker, B1, identifier("KMHXX00XXXX000001")), "PassportNotOperator",
             batteryId=B1, caller=world.ev_maker.address, operator=world.cell_maker.address)
     p.transfer(world.cell_maker, B1, world.ev_maker.address, b"\x0a" * 32)
@@ -72,7 +77,7 @@ def test_whole_life_with_custody_and_second_life(world: World) -> None:
     world.inspect(B1)
     p.transfer(world.dismantler, B1, world.reuser.address)
     second = battery_id("KR:REUSE:ESS:000001")
-    p.start_second_life(world.reuser, B1, second, S.REPURPOSED, b"\x0b" * 32)
+    p.start_second_life(world.reuser, B1, "KR:REUSE:ESS:000001", S.REPURPOSED, b"\x0b" * 32)
     old, new = p.battery(B1), p.battery(second)
     assert (old.status, old.closed, old.link) == (S.REPURPOSED, True, second)
     assert (new.status, new.closed, new.link, new.operator) == (S.REPURPOSED, False, B1, world.reuser.address)
@@ -98,7 +103,7 @@ def test_whole_life_with_custody_and_second_life(world: World) -> None:
 
 def test_illegal_transitions_and_wrong_roles(world: World) -> None:
     p = world.ledger.passports
-    p.register(world.cell_maker, B1, MODEL)
+    p.register(world.cell_maker, B1_NAME, MODEL)
     reverts(lambda: p.put_in_service(world.cell_maker, B1, b"\x01" * 32), "RegistryMissingRole",
             account=world.cell_maker.address)
     reverts(lambda: p.mark_removed(world.cell_maker, B1), "RegistryMissingRole")
@@ -112,11 +117,12 @@ def test_illegal_transitions_and_wrong_roles(world: World) -> None:
     world.evaluate(B1)
     p.mark_removed(world.ev_maker, B1)
     world.inspect(B1)
-    reverts(lambda: p.start_second_life(world.ev_maker, B1, battery_id("N"), S.REUSED), "RegistryMissingRole")
+    reverts(lambda: p.start_second_life(world.ev_maker, B1, "KR:REUSE:N", S.REUSED), "RegistryMissingRole")
     p.transfer(world.ev_maker, B1, world.reuser.address)
-    reverts(lambda: p.start_second_life(world.reuser, B1, battery_id("N"), S.WASTE), "PassportInvalidTransition",
+    reverts(lambda: p.start_second_life(world.reuser, B1, "KR:REUSE:N", S.WASTE), "PassportInvalidTransition",
             **{"to": S.WASTE})
-    reverts(lambda: p.start_second_life(world.reuser, B1, B1, S.REUSED), "PassportBatteryExists", batteryId=B1)
+    reverts(lambda: p.start_second_life(world.reuser, B1, B1_NAME, S.REUSED), "PassportNotIssuer",
+            caller=world.reuser.address)
     assert p.battery(B1).status == S.REMOVED  # the failed second life left nothing behind
     p.mark_waste(world.reuser, B1)
     reverts(lambda: p.mark_recycled(world.reuser, B1, 1), "RegistryMissingRole")
@@ -124,6 +130,8 @@ def test_illegal_transitions_and_wrong_roles(world: World) -> None:
     other_lot = world.ledger.certificates.apply(world.recycler2, world.application(facility=FACILITY2))
     reverts(lambda: p.mark_recycled(world.recycler, B1, other_lot), "PassportLotMismatch", lotId=other_lot,
             recycler=world.recycler.address)
+    pending_own = world.ledger.certificates.apply(world.recycler, world.application())
+    reverts(lambda: p.mark_recycled(world.recycler, B1, pending_own), "PassportLotMismatch", lotId=pending_own)
     reverts(lambda: p.transfer(world.recycler, B1, world.importer.address), "RegistryMissingRole",
             account=world.importer.address)
     reverts(lambda: p.transfer(world.recycler, B1, world.stranger.address), "RegistryUnknownParticipant")
@@ -134,13 +142,23 @@ def test_illegal_transitions_and_wrong_roles(world: World) -> None:
 
 def test_a_battery_proves_which_attested_claim_covers_it(world: World) -> None:
     p, claims = world.ledger.passports, world.ledger.claims
-    covered = [battery_id(f"KR:KCELL:EV:{i:06d}") for i in range(1, 51)]
+    names = [f"KR:KCELL:EV:{i:06d}" for i in range(1, 51)]
+    covered = [battery_id(n) for n in names]
     tree = MerkleTree(covered)
+    batch_id = p.anchor_batch(world.cell_maker, MODEL, tree.root, len(covered))
     lot_id = world.lot_held_by_cell_maker(Material.LITHIUM, 10_000)
-    claim_id = claims.open(world.cell_maker, ClaimRequest(
+    request = ClaimRequest(
         MODEL, identifier("PLANT"), world.now - 90 * DAY, world.now - DAY, CustodyModel.MASS_BALANCE,
-        {Material.LITHIUM: 100_000}, [Allocation(lot_id, 10_000)], batteries_root=tree.root))
+        {Material.LITHIUM: 100_000, Material.NICKEL: 1, Material.COBALT: 1}, [Allocation(lot_id, 10_000)],
+        batteries_root=tree.root)
+    claim_id = claims.open(world.cell_maker, request)
+    p.materialize(world.stranger, batch_id, names[7], tree.proof(covered[7]))
+    proof = tree.proof(covered[7])
+    assert not claims.covers(claim_id, covered[7], proof)  # open, not attested yet
     claims.attest(world.motie, claim_id)
-    assert p.is_covered_by_claim(claim_id, covered[7], tree.proof(covered[7]))
-    assert not p.is_covered_by_claim(claim_id, battery_id("KR:OTHER:1"), tree.proof(covered[7]))
-    reverts(lambda: p.is_covered_by_claim(99, covered[7], tree.proof(covered[7])), "ClaimsUnknownClaim")
+    assert claims.covers(claim_id, covered[7], proof)
+    assert not claims.covers(claim_id, covered[8], tree.proof(covered[8]))  # no record of it yet
+    assert not claims.covers(claim_id, battery_id("KR:OTHER:1"), proof)
+    assert not claims.covers(99, covered[7], proof)
+    world.ledger.certificates.revoke(world.moe, lot_id)
+    assert not claims.covers(claim_id, covered[7], proof)  # tainted claims cover nothing

@@ -137,4 +137,11 @@ def verify(claim_id: int, rpc: RpcOpt, deployment: DeploymentOpt = Path("deploym
                       f"{s.share_bps / 100:.2f} %", *(f"{compliance[y].minimum_bps[m] / 100:g} %" for y in years))
     console.print(table)
     for y in years:
-        console.print(f"meets EU {y} minimums: {compliance[y].meets}")
+        c = compliance[y]
+        if not c.in_scope:
+            console.print(f"EU {y} minimums: not in scope (Article 8 does not cover this model at this milestone)")
+        elif not c.custody_counts:
+            console.print(f"meets EU {y} minimums: False (the {claim.custody_model.name.lower()} custody model does "
+                          "not count toward the share)")
+        else:
+            console.print(f"meets EU {y} minimums: {c.meets}")

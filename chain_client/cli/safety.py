@@ -34,14 +34,26 @@ storage = typer.Typer(no_args_is_help=True)
 @reports_errors
 def device(
     address: str, rpc: RpcOpt, revoke: Annotated[bool, typer.Option(help="Revoke instead of register.")] = False,
+    device_key: Annotated[str | None, typer.Option(
+        help="The device's key, to sign its proof of possession here (env:NAME, keystore:PATH or dev:N).")] = None,
+    proof: Annotated[str | None, typer.Option(
+        help="The device's proof made on the device: its EIP-712 signature of DeviceRegistration(evaluator).")] = None,
     deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
 ) -> None:
-    """Register (or revoke) a measuring device's signing address (accredited evaluator; MOLIT may revoke)."""
+    """Register (or revoke) a measuring device's signing address (accredited evaluator; MOLIT may revoke).
+    Registration needs the device's proof that it holds its key (--device-key or --proof)."""
     ledger, _ = open_ledger(rpc, deployment, relayer)
     if revoke:
         ledger.evaluations.revoke_device(signer(key), address)
+    elif device_key:
+        device_account = signer(device_key)
+        if device_account.address.lower() != address.lower():
+            raise ValueError(f"--device-key is the key of {device_account.address}, not of {address}")
+        ledger.evaluations.register_device(signer(key), device_account)
+    elif proof:
+        ledger.evaluations.register_device(signer(key), address, bytes.fromhex(proof.removeprefix("0x")))
     else:
-        ledger.evaluations.register_device(signer(key), address)
+        raise ValueError("registering a device needs its proof of possession: --device-key KEY or --proof SIGNATURE")
     console.print(f"device {address} {'revoked' if revoke else 'registered'}")
 
 
@@ -56,7 +68,7 @@ def policy(
     validity_days: Annotated[int, typer.Option(help="Days an evaluation allows removal.")] = 180,
     deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
 ) -> None:
-    """Publish a new version of the grading policy (MOLIT)."""
+    """Publish a new version of the grading policy (governance: the policy committee's timelock)."""
     ledger, _ = open_ledger(rpc, deployment, relayer)
     new = GradingPolicy(round(upper_above * 100), round(middle_above * 100), forcing_faults, validity_days * 86_400)
     ledger.evaluations.set_policy(signer(key), new)
