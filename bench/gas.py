@@ -27,9 +27,18 @@ from chain_client.backends import Backend
 from chain_client.build import NODE_MODULES, Artifact, collect_sources, compile_sources
 from chain_client.certificates import LotApplication
 from chain_client.claims import Allocation, ClaimRequest
+from chain_client.passports import ModelSpec
 from chain_client.suite import Ledger, deploy, deploy_contract
 from chain_client.transactions import TxSender
-from chain_client.vocabulary import BusinessRole, CustodyModel, Feedstock, Material, identifier, short_string
+from chain_client.vocabulary import (
+    BatteryCategory,
+    BusinessRole,
+    CustodyModel,
+    Feedstock,
+    Material,
+    identifier,
+    short_string,
+)
 
 REPEATS = 5
 DAY = 86_400
@@ -90,6 +99,9 @@ def ours(backend: Backend) -> dict[str, Figure]:
     reg.register(moe, recycler.address, [BusinessRole.RECYCLER])
     reg.register(motie, cell_maker.address, [BusinessRole.CELL_MAKER])
     reg.register(motie, processor.address, [BusinessRole.MATERIAL_PROCESSOR])
+    ledger.passports.assign_prefix(motie, "KR:BENCH", cell_maker.address)
+    model = ledger.passports.register_model(cell_maker, "KR:BENCH:MODEL", ModelSpec(
+        BatteryCategory.EV, frozenset({Material.LITHIUM, Material.NICKEL, Material.COBALT}), 60_000))
     now = int(w3.eth.get_block("latest")["timestamp"])
     plant = identifier("BENCH-PLANT")
     reg.register_facility(moe, plant, recycler.address, now - 365 * DAY, now + 365 * DAY)
@@ -117,7 +129,7 @@ def ours(backend: Backend) -> dict[str, Figure]:
         certs.transfer(recycler, lot_id, cell_maker.address, 700_000, ship[60 + lot_id])
 
     def claim(allocs: list[Allocation]) -> ClaimRequest:
-        return ClaimRequest(identifier("MODEL"), identifier("PLANT"), now - 90 * DAY, now - DAY,
+        return ClaimRequest(model, identifier("PLANT"), now - 90 * DAY, now - DAY,
                             CustodyModel.MASS_BALANCE, {m: 100_000_000 for m in Material if m <= Material.COBALT}, allocs)
 
     open_one = median_gas(lambda i: sender.submit(cell_maker, claims.contract.functions.openClaim(

@@ -16,10 +16,10 @@ from chain_client.anvil import AnvilNode
 from chain_client.backends import Backend, EmbeddedBackend, RpcBackend
 from chain_client.evaluations import MeasurementReport, sign_report
 from chain_client.merkle import MerkleTree
-from chain_client.passports import battery_id
+from chain_client.passports import ModelSpec, battery_id
 from chain_client.suite import Ledger, deploy
 from chain_client.transactions import TxSender
-from chain_client.vocabulary import BatteryCategory, BusinessRole, identifier
+from chain_client.vocabulary import BatteryCategory, BusinessRole, Material
 from oracles.journal import Journal
 from oracles.readers import Measurement
 from oracles.signer import ReportSigner
@@ -35,15 +35,17 @@ def fleet(backend: Backend, count: int) -> tuple[Ledger, TxSender, dict, list[by
     ledger.registry.register(a["motie"], a["maker"].address, [BusinessRole.CELL_MAKER])
     ledger.registry.register(a["molit"], a["ev"].address, [BusinessRole.EV_MAKER])
     ledger.registry.register(a["molit"], a["evaluator"].address, [BusinessRole.EVALUATOR])
-    ledger.evaluations.register_device(a["evaluator"], a["device"].address)
-    model = identifier("BENCH-MODEL")
-    ledger.passports.register_model(a["maker"], model, BatteryCategory.EV)
-    ids = [battery_id(f"KR:BENCH:{i:06d}") for i in range(count)]
+    ledger.evaluations.register_device(a["evaluator"], a["device"])
+    ledger.passports.assign_prefix(a["motie"], "KR:BENCH", a["maker"].address)
+    model = ledger.passports.register_model(a["maker"], "KR:BENCH:MODEL", ModelSpec(
+        BatteryCategory.EV, frozenset({Material.LITHIUM}), 60_000))
+    serials = [f"KR:BENCH:{i:06d}" for i in range(count)]
+    ids = [battery_id(n) for n in serials]
     tree = MerkleTree(ids)
     batch_id = ledger.passports.anchor_batch(a["maker"], model, tree.root, count)
     p = ledger.passports
-    for bid in ids:  # in service: the EV maker takes custody and links the vehicle
-        p.materialize(a["relayer"], batch_id, bid, tree.proof(bid))
+    for name, bid in zip(serials, ids, strict=True):  # in service: the EV maker takes custody and links the vehicle
+        p.materialize(a["relayer"], batch_id, name, tree.proof(bid))
         p.transfer(a["maker"], bid, a["ev"].address)
         p.put_in_service(a["ev"], bid, bid)
     return ledger, sender, a, ids

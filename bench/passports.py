@@ -19,12 +19,12 @@ from chain_client.backends import Backend, EmbeddedBackend, RpcBackend
 from chain_client.battery_import import import_file, proof_for
 from chain_client.battery_index import BatteryIndex
 from chain_client.merkle import MerkleTree, verify
-from chain_client.passports import battery_id
 from chain_client.suite import Ledger, deploy, deploy_contract
 from chain_client.transactions import TxSender
-from chain_client.vocabulary import BatteryCategory, BusinessRole, identifier
+from chain_client.passports import ModelSpec, battery_id
+from chain_client.vocabulary import BatteryCategory, BusinessRole, Material, identifier
 
-MODEL_NAME = "BENCH-MODEL-NCM811"
+MODEL_NAME = "KR:BENCH:MODEL-NCM811"
 
 
 def setup(backend: Backend) -> tuple[Ledger, TxSender, list]:
@@ -33,7 +33,9 @@ def setup(backend: Backend) -> tuple[Ledger, TxSender, list]:
     sender = TxSender(backend.w3)
     ledger = Ledger(backend.w3, deploy(backend.w3, sender, gov, {"motie": motie.address}), sender)
     ledger.registry.register(motie, maker.address, [BusinessRole.CELL_MAKER])
-    ledger.passports.register_model(maker, identifier(MODEL_NAME), BatteryCategory.EV)
+    ledger.passports.assign_prefix(motie, "KR:BENCH", maker.address)
+    ledger.passports.register_model(maker, MODEL_NAME, ModelSpec(BatteryCategory.EV, frozenset({Material.LITHIUM}),
+                                                                 60_000))
     return ledger, sender, accounts
 
 
@@ -45,7 +47,7 @@ def gas_figures(backend: Backend, console: Console) -> None:
     first_mint = sender.submit(gov, token.functions.mint(other.address, 1))["gasUsed"]
     next_mint = statistics.median(sender.submit(gov, token.functions.mint(other.address, 2 + i))["gasUsed"]
                                   for i in range(REPEATS))
-    single = statistics.median(p.register(maker, battery_id(f"KR:SINGLE:{i}"), model)["gasUsed"]
+    single = statistics.median(p.register(maker, f"KR:BENCH:SINGLE-{i}", model)["gasUsed"]
                                for i in range(REPEATS))
     table = Table(title=f"Gas per battery on {backend.name} (median of {REPEATS})")
     for col in ("registration", "gas per battery", "vs ERC-721 mint (next)"):
@@ -53,7 +55,8 @@ def gas_figures(backend: Backend, console: Console) -> None:
     table.add_row("ERC-721 mint, first / next (anchor)", f"{first_mint:,} / {next_mint:,.0f}", "1.00")
     table.add_row("single registerBattery", f"{single:,.0f}", f"{single / next_mint:.2f}")
     for size in (1_000, 10_000, 100_000):
-        ids = [battery_id(f"KR:B{size}:{i}") for i in range(size)]
+        names = [f"KR:BENCH:B{size}-{i}" for i in range(size)]
+        ids = [battery_id(n) for n in names]
         tree = MerkleTree(ids)
         gas = p.submit(maker, p.contract.functions.anchorBatch(model, tree.root, size, b"\x01" * 32))["gasUsed"]
         table.add_row(f"batch of {size:,} (anchorBatch)", f"{gas / size:,.2f}", f"{gas / size / next_mint:.5f}")
@@ -61,7 +64,7 @@ def gas_figures(backend: Backend, console: Console) -> None:
             per_battery_10k = gas / size
             batch_id = p.batch_count()
             materialize = statistics.median(
-                p.materialize(other, batch_id, ids[i], tree.proof(ids[i]))["gasUsed"] for i in range(REPEATS))
+                p.materialize(other, batch_id, names[i], tree.proof(ids[i]))["gasUsed"] for i in range(REPEATS))
     table.add_row("batch battery's own record on its first act (materialize, 10k batch)", f"{materialize:,.0f}",
                   f"{materialize / next_mint:.2f}")
     console.print(table)
