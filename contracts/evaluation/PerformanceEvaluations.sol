@@ -61,8 +61,11 @@ contract PerformanceEvaluations is IPerformanceEvaluations, RegistryClient, EIP7
     function registerDevice(address device, bytes calldata proof) external {
         address evaluator = _participant(_EVALUATOR);
         if (device == address(0) || _devices[device].evaluator != address(0)) revert EvaluationDeviceExists(device);
-        (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(deviceRegistrationDigest(evaluator), proof);
-        if (err != ECDSA.RecoverError.NoError || signer != device) revert EvaluationInvalidDeviceProof(device);
+        (address signer, ECDSA.RecoverError err, bytes32 errArg) =
+            ECDSA.tryRecover(deviceRegistrationDigest(evaluator), proof);
+        if (err != ECDSA.RecoverError.NoError || errArg != bytes32(0) || signer != device) {
+            revert EvaluationInvalidDeviceProof(device);
+        }
         _devices[device] = Device(evaluator, false);
         emit DeviceRegistered(device, evaluator);
     }

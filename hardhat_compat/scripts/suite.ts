@@ -10,8 +10,8 @@ export const SUITE = [
   "ParticipantRegistry",
   "ProductionCertificates",
   "RecycledContentTargets",
-  "UsageAttestations",
   "BatteryPassports",
+  "UsageAttestations",
   "PerformanceEvaluations",
   "SafetyInspections",
   "TransportStorage",
@@ -27,10 +27,19 @@ export function authorityRole(ethers: Ethers, name: "moe" | "motie" | "molit"): 
   return ethers.id(`${name.toUpperCase()}_ROLE`);
 }
 
-export function gradingPolicy(): [number, number, number, number] {
+const STATUS: Record<string, number> = { REUSED: 4, REPURPOSED: 5, REMANUFACTURED: 6 };
+const paths = (names: string[]) => names.reduce((mask, n) => mask | (1 << STATUS[n]), 0);
+
+export function gradingPolicy(): number[] {
   const g = rules.grading;
   const forcing = g.forcingFaults.reduce((mask: number, f: string) => mask | rules.faultFlags[f], 0);
-  return [g.upperAboveSohBps, g.middleAboveSohBps, forcing, g.validitySeconds];
+  const life = g.secondLife;
+  return [g.upperAboveSohBps, g.middleAboveSohBps, forcing, g.validitySeconds, paths(life.upper), paths(life.middle),
+    paths(life.lower)];
+}
+
+export function inspectionPolicy(): [number, number] {
+  return [rules.inspection.maxValiditySeconds, rules.inspection.retestWaitSeconds];
 }
 
 export async function deploySuite(
@@ -50,11 +59,12 @@ export async function deploySuite(
   const reg = await registry.getAddress();
   const certificates = await deploy("ProductionCertificates", reg, fwd);
   const targets = await deploy("RecycledContentTargets", reg, fwd);
-  const usage = await deploy("UsageAttestations", reg, await certificates.getAddress(), await targets.getAddress(), fwd);
-  const passports = await deploy("BatteryPassports", reg, await certificates.getAddress(), await usage.getAddress(), fwd);
+  const passports = await deploy("BatteryPassports", reg, await certificates.getAddress(), fwd);
+  const usage = await deploy("UsageAttestations", reg, await certificates.getAddress(), await targets.getAddress(),
+    await passports.getAddress(), fwd);
   const evaluations = await deploy("PerformanceEvaluations", reg, await passports.getAddress(), fwd, gradingPolicy());
-  const inspections = await deploy("SafetyInspections", reg, await passports.getAddress(), fwd);
-  const logistics = await deploy("TransportStorage", reg, fwd, rules.transportMaxSocBps);
+  const inspections = await deploy("SafetyInspections", reg, await passports.getAddress(), fwd, inspectionPolicy());
+  const logistics = await deploy("TransportStorage", reg, await passports.getAddress(), fwd, rules.transportMaxSocBps);
 
   for (const [name, address] of Object.entries(authorities)) {
     if (address) await (await registry.connect(governance).grantRole(authorityRole(ethers, name as "moe"), address)).wait();
@@ -67,9 +77,9 @@ export async function deploySuite(
     await (await targets.connect(governance)
       .setTargets(m.year, effective, MATERIALS.map((x) => m.minimumBps[x] ?? 0))).wait();
   }
-  const contracts = { forwarder, registry, certificates, targets, usage, passports, evaluations, inspections, logistics };
+  const contracts = { forwarder, registry, certificates, targets, passports, usage, evaluations, inspections, logistics };
   const addresses: Record<string, string> = {};
-  const all = [forwarder, registry, certificates, targets, usage, passports, evaluations, inspections, logistics];
+  const all = [forwarder, registry, certificates, targets, passports, usage, evaluations, inspections, logistics];
   for (let i = 0; i < SUITE.length; i++) addresses[SUITE[i]] = await all[i].getAddress();
   const deployment = {
     chainId: Number((await ethers.provider.getNetwork()).chainId),

@@ -27,6 +27,11 @@ async function suite() {
   await registry.connect(motie).registerParticipant(reuser.address, REUSE, ethers.ZeroHash);
   await registry.connect(molit).registerParticipant(evaluator.address, EVALUATOR, ethers.ZeroHash);
   await registry.connect(motie).registerParticipant(inspector.address, INSPECTION_BODY, ethers.ZeroHash);
+  // issuer prefixes: only their holder names models and batteries under them
+  await contracts.passports.connect(motie).assignIssuerPrefix("KR:KCELL", cellMaker.address);
+  await contracts.passports.connect(motie).assignIssuerPrefix("KR:REUSE", reuser.address);
+  // model spec: category EV, metals Li (bit 0), not external-storage-only, 60 kWh, data sheet hash
+  await contracts.passports.connect(cellMaker).registerModel("KR:KCELL:78AH", [0, 1, false, 60_000, id("data sheet")]);
   const now = await networkHelpers.time.latest();
   await registry.connect(moe).registerFacility(id("PLANT-1"), recycler.address, now - 365 * DAY, now + 365 * DAY,
     ethers.ZeroHash);
@@ -59,7 +64,7 @@ describe("Battery Ledger from Hardhat", function () {
     await expect(s.certificates.connect(s.recycler).transfer(lotId, s.cellMaker.address, 60_000n, id("SHIP-1")))
       .to.emit(s.certificates, "QuantityTransferred")
       .withArgs(lotId, s.recycler.address, s.cellMaker.address, 60_000n, id("SHIP-1"));
-    const claim = [id("MODEL"), id("PLANT"), s.now - 90 * DAY, s.now - DAY, MASS_BALANCE,
+    const claim = [id("KR:KCELL:78AH"), id("PLANT"), s.now - 90 * DAY, s.now - DAY, MASS_BALANCE,
       [700_000n, 0n, 0n, 0n, 0n, 0n], [[lotId, 60_000n]], ethers.ZeroHash, ethers.ZeroHash];
     await s.usage.connect(s.cellMaker).openClaim(claim);
     await s.usage.connect(s.motie).attestClaim(1n);
@@ -78,15 +83,15 @@ describe("Battery Ledger from Hardhat", function () {
     const s = await suite();
     const p = s.passports.connect(s.cellMaker);
     const battery = id("KR:KCELL:EV:0000001");
-    await p.registerModel(id("K-CELL 78Ah"), 0, id("data sheet"));
-    await p.registerBattery(battery, id("K-CELL 78Ah"), ethers.ZeroHash);
+    await expect(s.passports.connect(s.reuser).registerModel("KR:KCELL:SQUAT", [0, 1, false, 1, ethers.ZeroHash]))
+      .to.be.revertedWithCustomError(s.passports, "PassportNotIssuer");
+    await p.registerBattery("KR:KCELL:EV:0000001", id("KR:KCELL:78AH"), ethers.ZeroHash);
     await p.transferCustody(battery, s.evMaker.address, ethers.ZeroHash);
     await s.passports.connect(s.evMaker).putInService(battery, id("VIN-1"), ethers.ZeroHash);
     await expect(s.passports.connect(s.evMaker).markRemoved(battery, ethers.ZeroHash))
       .to.be.revertedWithCustomError(s.evaluations, "EvaluationRequired").withArgs(battery);
 
     // the evaluator's device signs an EIP-712 report; anyone relays it; the grade is computed on-chain
-    await s.evaluations.connect(s.evaluator).registerDevice(s.device.address);
     const now = await networkHelpers.time.latest();
     const report = { batteryId: battery, stateOfHealthBps: 6_500, remainingCapacityWh: 50_000,
       resistanceIncreaseBps: 1_500, cycleCount: 1_100, faultFlags: 0, measuredAt: now - 60,
@@ -99,6 +104,10 @@ describe("Battery Ledger from Hardhat", function () {
       { name: "cycleCount", type: "uint32" }, { name: "faultFlags", type: "uint32" },
       { name: "measuredAt", type: "uint64" }, { name: "evidenceHash", type: "bytes32" },
       { name: "nonce", type: "uint256" }, { name: "deadline", type: "uint64" }] };
+    // the device proves it holds its key before the evaluator may register it
+    const proof = await s.device.signTypedData(domain, { DeviceRegistration: [{ name: "evaluator", type: "address" }] },
+      { evaluator: s.evaluator.address });
+    await s.evaluations.connect(s.evaluator).registerDevice(s.device.address, proof);
     const signature = await s.device.signTypedData(domain, types, report);
     await s.evaluations.connect(s.stranger).submitReport(report, signature);
     expect((await s.evaluations.evaluation(battery)).grade).to.equal(2n); // middle: reuse
@@ -111,7 +120,8 @@ describe("Battery Ledger from Hardhat", function () {
     await s.inspections.connect(s.inspector).recordInspection(battery, 0, true, now + 30 * DAY, id("findings"));
     await s.passports.connect(s.evMaker).transferCustody(battery, s.reuser.address, ethers.ZeroHash);
     const successor = id("KR:REUSE:0000001");
-    await s.passports.connect(s.reuser).startSecondLife(battery, successor, 5, ethers.ZeroHash); // Repurposed
+    await s.passports.connect(s.reuser)
+      .startSecondLife(battery, "KR:REUSE:0000001", ethers.ZeroHash, 5, ethers.ZeroHash); // Repurposed (middle grade)
     await s.passports.connect(s.reuser).markWaste(successor, ethers.ZeroHash);
     await s.passports.connect(s.reuser).transferCustody(successor, s.recycler.address, ethers.ZeroHash);
     const lotId = await certifiedLot(s, COBALT, 2_000n);
