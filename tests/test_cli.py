@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -228,7 +229,11 @@ def test_safety_and_oracle_commands_against_a_node(tmp_path: Path, anvil_node: A
     run("battery", "status", "KR:KC:0001", "removed", *node, *data, "--key", "dev:11")
     result = runner.invoke(app, ["battery", "transfer", "KR:KC:0001", ev_maker, *node, *data, "--key", "dev:11"])
     assert result.exit_code == 1 and "InspectionMissing" in result.output
-    run("inspect", "record", "KR:KC:0001", "pre", "--valid-until", "2030-01-01", *node, "--key", "dev:8")
+    result = runner.invoke(app, ["inspect", "record", "KR:KC:0001", "pre", "--valid-until", "2099-01-01", *node,
+                                 "--key", "dev:8"])
+    assert result.exit_code == 1 and "InspectionValidityTooLong" in result.output  # beyond the policy's maximum
+    valid_until = (datetime.now(UTC) + timedelta(days=90)).date().isoformat()
+    run("inspect", "record", "KR:KC:0001", "pre", "--valid-until", valid_until, *node, "--key", "dev:8")
     result = runner.invoke(app, ["transport", "ship", "KR:KC:0001", dismantler, storage, "--soc", "35", *node,
                                  "--key", "dev:9"])
     assert result.exit_code == 1 and "TransportStateOfChargeTooHigh(socBps=3500, maxSocBps=3000)" in result.output
