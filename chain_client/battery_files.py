@@ -1,8 +1,9 @@
 """Reading battery registration files (CSV or JSON Lines), line by line, with errors that name file and line.
 
 Columns / keys: ``batteryPassportIdentifier`` (ISO/IEC 15459-style unique identifier: upper-case letters, digits and
-``- . / : +``, at most 100 characters) and ``batteryModel`` (the model identifier registered on-chain). Other
-columns are kept off-chain and ignored here.
+``- . / : +``, at most 100 characters) and ``batteryModel`` (the model identifier registered on-chain). The optional columns ``manufacturingDate``,
+``manufacturingPlace`` and ``warrantyUntil`` (all three or none) make up each battery's passport record, kept
+off-chain in the index. Other columns are ignored.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from chain_client.errors import LedgerError
 
 IDENTIFIER = re.compile(r"[0-9A-Z][0-9A-Z\-./:+]{0,99}")
 ID_FIELD, MODEL_FIELD = "batteryPassportIdentifier", "batteryModel"
+RECORD_COLUMNS = ("manufacturingDate", "manufacturingPlace", "warrantyUntil")
 
 
 class FileFormatError(LedgerError):
@@ -33,9 +35,11 @@ class BatteryRow:
     line: int
     identifier: str
     model: str
+    record: dict[str, object] | None = None  # the passport record columns, when the file has them
 
 
-def _check(path: Path, line: int, identifier: object, model: object) -> BatteryRow:
+def _check(path: Path, line: int, identifier: object, model: object,
+           record: dict[str, object] | None = None) -> BatteryRow:
     if not isinstance(identifier, str) or not identifier.strip():
         raise FileFormatError(path, line, f"missing {ID_FIELD}")
     ident = identifier.strip()
@@ -44,7 +48,7 @@ def _check(path: Path, line: int, identifier: object, model: object) -> BatteryR
                                           "(A-Z, 0-9, - . / : +; at most 100 characters)")
     if not isinstance(model, str) or not model.strip():
         raise FileFormatError(path, line, f"missing {MODEL_FIELD}")
-    return BatteryRow(line, ident, model.strip())
+    return BatteryRow(line, ident, model.strip(), record)
 
 
 def read_rows(path: Path) -> Iterator[BatteryRow]:
@@ -70,13 +74,19 @@ def _read_csv(path: Path) -> Iterator[BatteryRow]:
             if needed not in header:
                 raise FileFormatError(path, 1, f"header lacks column {needed}")
         id_col, model_col, width = header.index(ID_FIELD), header.index(MODEL_FIELD), len(header)
+        present = [c for c in RECORD_COLUMNS if c in header]
+        if present and len(present) != len(RECORD_COLUMNS):
+            missing = ", ".join(c for c in RECORD_COLUMNS if c not in header)
+            raise FileFormatError(path, 1, f"header has record columns but lacks {missing}")
+        record_cols = [(c, header.index(c)) for c in present]
         for fields in reader:
             line = reader.line_num
             if not fields:
                 continue
             if len(fields) != width:
                 raise FileFormatError(path, line, f"{len(fields)} fields, the header has {width}")
-            yield _check(path, line, fields[id_col], fields[model_col])
+            record: dict[str, object] | None = {c: fields[i].strip() for c, i in record_cols} if record_cols else None
+            yield _check(path, line, fields[id_col], fields[model_col], record)
 
 
 def _read_jsonl(path: Path) -> Iterator[BatteryRow]:
@@ -90,7 +100,12 @@ def _read_jsonl(path: Path) -> Iterator[BatteryRow]:
                 raise FileFormatError(path, line, f"invalid JSON: {exc.msg}") from None
             if not isinstance(obj, dict):
                 raise FileFormatError(path, line, "expected a JSON object")
-            yield _check(path, line, obj.get(ID_FIELD), obj.get(MODEL_FIELD))
+            present = [c for c in RECORD_COLUMNS if c in obj]
+            if present and len(present) != len(RECORD_COLUMNS):
+                missing = ", ".join(c for c in RECORD_COLUMNS if c not in obj)
+                raise FileFormatError(path, line, f"record fields present but {missing} missing")
+            record = {c: obj[c] for c in RECORD_COLUMNS} if present else None
+            yield _check(path, line, obj.get(ID_FIELD), obj.get(MODEL_FIELD), record)
 
 
 def count_lines(path: Path) -> int:

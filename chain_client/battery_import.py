@@ -21,6 +21,7 @@ from chain_client.battery_files import BatteryRow, FileFormatError, read_rows
 from chain_client.battery_index import BatteryIndex, IndexedBatch
 from chain_client.errors import LedgerError
 from chain_client.merkle import MerkleTree, keccak
+from chain_client.passport_documents import parse_record
 from chain_client.passports import Passports
 from chain_client.vocabulary import identifier
 
@@ -93,6 +94,7 @@ def import_file(
             if passports.model(model_id).manufacturer != manufacturer.address:
                 raise FileFormatError(path, chunk[0].line, f"model {chunk[0].model!r} is not registered on-chain by "
                                                            f"{manufacturer.address}: run `bledger battery model` first")
+        records = _records(path, chunk, ids)
         tree = MerkleTree(ids)
         content = batch_file_bytes([r.identifier for r in chunk])
         data_file = data_dir / f"batch-{tree.root.hex()}.txt"
@@ -100,6 +102,7 @@ def import_file(
         try:
             with index.transaction():
                 index.add_batteries((i, r.identifier, tree.root, f"{path.name}:{r.line}") for i, r in zip(ids, chunk))
+                index.add_records(records)
                 if on_chain is None:
                     on_chain = passports.batches_anchored_by(manufacturer.address)
                 batch_id = on_chain.get(tree.root)
@@ -120,6 +123,12 @@ def import_file(
             progress(chunk[-1].line)
     report.skipped_lines = done_until
     return report
+
+
+def _records(path: Path, chunk: list[BatteryRow], ids: list[bytes]) -> list[tuple[bytes, str]]:
+    """The passport records of a batch (validated before anything is sent), canonical JSON by battery id."""
+    return [(i, parse_record(r.record, f"{path}:{r.line}").canonical().decode())
+            for i, r in zip(ids, chunk, strict=True) if r.record is not None]
 
 
 def _check_repeats(path: Path, chunk: list[BatteryRow], ids: list[bytes]) -> None:

@@ -32,6 +32,10 @@ CREATE TABLE IF NOT EXISTS batches (
     data_file TEXT NOT NULL,
     origin TEXT NOT NULL         -- "anchored" now, or "found on-chain" when resuming
 );
+CREATE TABLE IF NOT EXISTS records (
+    id BLOB PRIMARY KEY,        -- keccak256 of the identifier
+    record TEXT NOT NULL        -- canonical JSON: manufacturing date, plant, warranty end (passport_documents)
+) WITHOUT ROWID;
 """
 
 
@@ -95,6 +99,21 @@ class BatteryIndex:
     def add_batteries(self, rows: Iterable[tuple[bytes, str, bytes | None, str]]) -> None:
         """Inserts (id, identifier, batch root, source) rows; a duplicate raises ``sqlite3.IntegrityError``."""
         self.db.executemany("INSERT INTO batteries (id, identifier, batch_root, source) VALUES (?, ?, ?, ?)", rows)
+
+    def add_records(self, rows: Iterable[tuple[bytes, str]]) -> None:
+        """Stores (id, canonical record JSON) rows: the per-battery data of a passport (replaces an older one)."""
+        self.db.executemany("INSERT OR REPLACE INTO records (id, record) VALUES (?, ?)", rows)
+
+    def record_of(self, battery_id: bytes) -> str | None:
+        row = self.db.execute("SELECT record FROM records WHERE id = ?", (battery_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def batch_by_root(self, root: bytes) -> IndexedBatch | None:
+        row = self.db.execute("SELECT root, batch_id, model, count, source, first_line, last_line, data_file "
+                              "FROM batches WHERE root = ?", (root,)).fetchone()
+        if row is None:
+            return None
+        return IndexedBatch(bytes(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], Path(row[7]))
 
     def add_batch(self, batch: IndexedBatch, origin: str) -> None:
         self.db.execute(

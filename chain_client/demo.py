@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
 
 from chain_client.backends import Backend
-from chain_client.battery_import import batch_file_bytes
+from chain_client.battery_import import import_file
 from chain_client.certificates import LotApplication
 from chain_client.claims import Allocation, ClaimRequest, Compliance, MetalShare
 from chain_client.errors import ContractRevert
 from chain_client.evaluations import MeasurementReport, sign_report
 from chain_client.logistics import InspectionKind
-from chain_client.merkle import MerkleTree, keccak
-from chain_client.passports import HistoryEntry, ModelSpec, battery_id
-from chain_client.rules import EU_ARTICLE_8
-from chain_client.suite import Ledger, deploy
+from chain_client.merkle import MerkleTree
+from chain_client.model_data import example_sheet
+from chain_client.passport_documents import (
+    BatteryRecord,
+    ContactRecord,
+    PassportDocuments,
+    SecondLifeRecord,
+    vin_hash,
+)
+from chain_client.passports import HistoryEntry, battery_id
+from chain_client.rules import EU_ARTICLE_8, FaultFlag
+from chain_client.suite import Deployment, Ledger, deploy
 from chain_client.transactions import TxSender
 from chain_client.vocabulary import (
     BatteryCategory,
@@ -41,6 +52,27 @@ PARTIES = ("governance", "moe", "motie", "molit", "portal", "recycler", "process
 MODEL_NAME = "KR:KCELL:NCM811-E-POUCH-78AH"
 ESS_MODEL_NAME = "KR:REPURPOSE:ESS-60"
 BATCH_SIZE = 1_000
+SUCCESSOR = "KR:REPURPOSE:ESS:0000001"
+
+#: The demo's businesses, as their contact records say (registered by hash with the registry).
+CONTACTS = {
+    "recycler": ("Hanbit Recycling Co., Ltd.", "KR-BRN-513-81-00003", "39422", "55 Sandan-ro, Gumi"),
+    "processor": ("Daehan Precursor Co., Ltd.", "KR-BRN-610-81-00004", "44997", "9 Onsan-ro, Ulsan"),
+    "cell_maker": ("K-Cell Co., Ltd.", "KR-BRN-134-81-00001", "28125", "77 Gwahaksaneop 2-ro, Ochang-eup, Cheongju"),
+    "importer": ("EU-Imp GmbH", "DE-HRB-123456", "10719", "Hindenburgstr. 10, Berlin"),
+    "ev_maker": ("K-Motors Co., Ltd.", "KR-BRN-101-81-00005", "06772", "12 Heolleung-ro, Seoul"),
+    "dismantler": ("Dasan Dismantling Co., Ltd.", "KR-BRN-312-81-00006", "31409", "3 Dunpo-ro, Asan"),
+    "reuser": ("Hanbit Second Life Co., Ltd.", "KR-BRN-214-86-00002", "63309", "12 Cheomdan-ro, Jeju"),
+    "transporter": ("Safe Cargo Logistics Co., Ltd.", "KR-BRN-220-81-00007", "17381", "40 Logistics-ro, Icheon"),
+    "storage": ("Icheon Battery Storage Co., Ltd.", "KR-BRN-126-81-00008", "17381", "41 Logistics-ro, Icheon"),
+}
+
+
+def contact_of(name: str) -> ContactRecord:
+    company, ident, postcode, street = CONTACTS[name]
+    country = ident[:2]
+    return ContactRecord(contactName=company, identifier=ident,
+                         postalAddress={"addressCountry": country, "postalCode": postcode, "streetAddress": street})
 
 
 @dataclass
@@ -55,14 +87,26 @@ class DemoResult:
     double_spend_error: ContractRevert | None = None
     revoked_lot: int = 0
     steps: list[str] = field(default_factory=list)
+    deployment: Deployment | None = None
+    batteries: dict[str, str] = field(default_factory=dict)  # what each demo battery shows -> its identifier
 
 
-def run_demo(backend: Backend, console: Console | None = None) -> DemoResult:
+def run_demo(backend: Backend, console: Console | None = None, data: Path | None = None,
+             revoke: bool = True) -> DemoResult:
     """Registers the parties, certifies lots of Li, Ni and Co, moves parts of them, anchors a batch of batteries,
     opens and attests a usage claim (relayed: the cell maker signs, the portal pays), tries a double spend, takes one
     battery through its whole life (evaluation, inspection, transport, storage, second life, recycling), revokes a
-    lot and reports."""
-    out = console or Console()
+    lot and reports. The off-chain passport documents (data sheets, contact and battery records, batch files, VIN
+    salts) go to ``data`` (a temporary folder when None), so that the demo's batteries can be exported afterwards.
+    ``revoke=False`` stops before the revocation (the claim stays untainted)."""
+    if data is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            return run_demo(backend, console, Path(tmp), revoke)
+    with PassportDocuments(data) as docs:
+        return _run(backend, console or Console(), docs, revoke)
+
+
+def _run(backend: Backend, out: Console, docs: PassportDocuments, revoke: bool) -> DemoResult:
     result = DemoResult()
 
     def step(text: str) -> None:
@@ -76,22 +120,25 @@ def run_demo(backend: Backend, console: Console | None = None) -> DemoResult:
     deployment = deploy(w3, sender, a["governance"],
                         {"moe": a["moe"].address, "motie": a["motie"].address, "molit": a["molit"].address})
     ledger = Ledger(w3, deployment, sender)
+    result.deployment = deployment
     step(f"deployed the suite on chain {deployment.chain_id} ({backend.name}); EU Article 8 targets set as data")
     relayed = ledger.relayed(sender, a["portal"])
 
     reg = ledger.registry
-    reg.register(a["moe"], a["recycler"].address, [BusinessRole.RECYCLER], document_hash("dossier: Hanbit Recycling"))
-    reg.register(a["motie"], a["processor"].address, [BusinessRole.MATERIAL_PROCESSOR],
-                 document_hash("dossier: Daehan Precursor"))
-    reg.register(a["motie"], a["cell_maker"].address, [BusinessRole.CELL_MAKER], document_hash("dossier: K-Cell"))
-    reg.register(a["motie"], a["importer"].address, [BusinessRole.IMPORTER_VERIFIER], document_hash("dossier: EU-Imp"))
-    reg.register(a["molit"], a["ev_maker"].address, [BusinessRole.EV_MAKER], document_hash("dossier: K-Motors"))
-    reg.register(a["moe"], a["dismantler"].address, [BusinessRole.COLLECTOR_DISMANTLER], document_hash("dossier: D"))
-    reg.register(a["motie"], a["reuser"].address, [BusinessRole.REUSE_REMANUFACTURER], document_hash("dossier: R"))
+    profiles = {name: contact_of(name).profile_hash() for name in CONTACTS}
+    for name in CONTACTS:
+        docs.publish_contact(a[name].address, contact_of(name))
+    reg.register(a["moe"], a["recycler"].address, [BusinessRole.RECYCLER], profiles["recycler"])
+    reg.register(a["motie"], a["processor"].address, [BusinessRole.MATERIAL_PROCESSOR], profiles["processor"])
+    reg.register(a["motie"], a["cell_maker"].address, [BusinessRole.CELL_MAKER], profiles["cell_maker"])
+    reg.register(a["motie"], a["importer"].address, [BusinessRole.IMPORTER_VERIFIER], profiles["importer"])
+    reg.register(a["molit"], a["ev_maker"].address, [BusinessRole.EV_MAKER], profiles["ev_maker"])
+    reg.register(a["moe"], a["dismantler"].address, [BusinessRole.COLLECTOR_DISMANTLER], profiles["dismantler"])
+    reg.register(a["motie"], a["reuser"].address, [BusinessRole.REUSE_REMANUFACTURER], profiles["reuser"])
     reg.register(a["molit"], a["evaluator"].address, [BusinessRole.EVALUATOR], document_hash("accreditation: E"))
     reg.register(a["motie"], a["inspector"].address, [BusinessRole.INSPECTION_BODY], document_hash("accreditation"))
-    reg.register(a["moe"], a["transporter"].address, [BusinessRole.TRANSPORTER], document_hash("dossier: T"))
-    reg.register(a["moe"], a["storage"].address, [BusinessRole.STORAGE_OPERATOR], document_hash("dossier: S"))
+    reg.register(a["moe"], a["transporter"].address, [BusinessRole.TRANSPORTER], profiles["transporter"])
+    reg.register(a["moe"], a["storage"].address, [BusinessRole.STORAGE_OPERATOR], profiles["storage"])
     ledger.evaluations.register_device(a["evaluator"], a["device"])  # signs the device's proof of its key
     ledger.passports.assign_prefix(a["motie"], "KR:KCELL", a["cell_maker"].address)
     ledger.passports.assign_prefix(a["motie"], "KR:REPURPOSE", a["reuser"].address)
@@ -130,15 +177,24 @@ def run_demo(backend: Backend, console: Console | None = None) -> DemoResult:
     step("certified quantities moved with shipments: 60 of 90 kg Li to the cell maker; 400 kg Ni to the "
          "processor, 250 kg of it on to the cell maker; 300 kg Ni and 200 kg Co to the cell maker")
 
-    model_id = ledger.passports.register_model(a["cell_maker"], MODEL_NAME, ModelSpec(
-        BatteryCategory.EV, frozenset({Material.LITHIUM, Material.NICKEL, Material.COBALT}), 60_000,
-        data_hash=document_hash("public model data sheet: NCM811, 78 Ah, 3.65 V")))
+    sheet = example_sheet("model-ev-ncm811")
+    model_id = ledger.passports.register_model(a["cell_maker"], sheet.batteryModel, sheet.spec())
+    docs.publish_model(sheet)
     serials = [f"KR:KCELL:EV:{n:07d}" for n in range(1, BATCH_SIZE + 1)]
+    made = datetime.fromtimestamp(now - 200 * DAY, UTC).date()
+    batch_file = docs.data / "demo-batteries.csv"
+    batch_file.parent.mkdir(parents=True, exist_ok=True)
+    batch_file.write_text("batteryPassportIdentifier,batteryModel,manufacturingDate,manufacturingPlace,warrantyUntil\n"
+                          + "".join(f"{s},{sheet.batteryModel},{made},KR-KCELL-OCHANG-02,"
+                                    f"{made.replace(year=made.year + 8)}\n" for s in serials))
+    imported = import_file(batch_file, ledger.passports, a["cell_maker"], docs.index, docs.data / "batches",
+                           BATCH_SIZE)
+    batch_id = imported.batch_ids[0]
     tree = MerkleTree(battery_id(s) for s in serials)
-    batch_id = ledger.passports.anchor_batch(a["cell_maker"], model_id, tree.root, len(serials),
-                                             keccak(batch_file_bytes(serials)))
-    step(f"the cell maker registered model {MODEL_NAME!r} and anchored batch #{batch_id}: {len(serials):,} "
-         "batteries in one Merkle root")
+    assert ledger.passports.batch(batch_id).root == tree.root
+    result.batteries["batch member never materialized"] = serials[-1]
+    step(f"the cell maker registered model {MODEL_NAME!r} (its data sheet's hash on-chain) and imported batch "
+         f"#{batch_id}: {len(serials):,} batteries in one Merkle root, their records kept off-chain")
 
     request = ClaimRequest(
         battery_model=model_id,
@@ -171,8 +227,18 @@ def run_demo(backend: Backend, console: Console | None = None) -> DemoResult:
     else:
         raise AssertionError("the double spend went through")
 
-    battery_life(ledger, a, serials[0], tree, batch_id, claim_id, now, plant, step)
+    battery_life(ledger, a, docs, serials[0], tree, batch_id, claim_id, now, plant, step)
+    result.batteries["original, repurposed"] = serials[0]
+    result.batteries["repurposed successor, recycled"] = SUCCESSOR
+    other_lives(ledger, a, docs, serials[1], serials[2], tree, batch_id)
+    result.batteries["in service"] = serials[1]
+    result.batteries["removed"] = serials[2]
+    step(f"battery {serials[1]} is in service (salted VIN hash on-chain); {serials[2]} was evaluated and removed")
 
+    if not revoke:
+        result.compliance_after = result.compliance_before
+        print_report(out, result)
+        return result
     result.revoked_lot = lots["Co"]
     ledger.certificates.revoke(a["moe"], result.revoked_lot, document_hash("audit finding: cobalt lot mislabelled"))
     result.compliance_after = {m.year: ledger.claims.compliance(claim_id, m.year) for m in EU_ARTICLE_8}
@@ -183,8 +249,8 @@ def run_demo(backend: Backend, console: Console | None = None) -> DemoResult:
     return result
 
 
-def battery_life(ledger: Ledger, a: dict[str, LocalAccount], serial: str, tree: MerkleTree, batch_id: int,
-                 claim_id: int, now: int, plant: bytes, step: Callable[[str], None]) -> None:
+def battery_life(ledger: Ledger, a: dict[str, LocalAccount], docs: PassportDocuments, serial: str, tree: MerkleTree,
+                 batch_id: int, claim_id: int, now: int, plant: bytes, step: Callable[[str], None]) -> None:
     """One battery of the batch, from manufacture to recycling."""
     p, bid = ledger.passports, battery_id(serial)
     p.materialize(a["cell_maker"], batch_id, serial, tree.proof(bid))
@@ -192,7 +258,8 @@ def battery_life(ledger: Ledger, a: dict[str, LocalAccount], serial: str, tree: 
     step(f"battery {serial} got its own record from the batch and proves with its leaf and a "
          f"{len(tree.proof(bid))}-hash proof that attested claim #{claim_id} covers it: {covered}")
     p.transfer(a["cell_maker"], bid, a["ev_maker"].address, document_hash("delivery note"))
-    p.put_in_service(a["ev_maker"], bid, identifier("KMHK381GFPU000001"), document_hash("vehicle registration"))
+    p.put_in_service(a["ev_maker"], bid, vin_hash("KMHK381GFPU000001", docs.new_vin_salt(bid)),
+                     document_hash("vehicle registration"))
     p.transfer(a["ev_maker"], bid, a["dismantler"].address, document_hash("end-of-use handover"))
     safety_steps(ledger, a, bid, step)
     p.mark_removed(a["dismantler"], bid, document_hash("removal report"))
@@ -208,13 +275,18 @@ def battery_life(ledger: Ledger, a: dict[str, LocalAccount], serial: str, tree: 
     step("after removal: pre-distribution inspection passed; shipped at 28 % state of charge (limit 30 %); taken "
          "into a 500 kWh storage site (60 kWh) and released")
     p.transfer(a["dismantler"], bid, a["reuser"].address, document_hash("sale record"))
-    ess_model = p.register_model(a["reuser"], ESS_MODEL_NAME, ModelSpec(
-        BatteryCategory.STATIONARY, frozenset({Material.LITHIUM, Material.NICKEL, Material.COBALT}), 55_000,
-        data_hash=document_hash("public model data sheet: repurposed ESS module, 55 kWh")))
-    successor_name = "KR:REPURPOSE:ESS:0000001"
-    successor = battery_id(successor_name)
-    p.start_second_life(a["reuser"], bid, successor_name, BatteryStatus.REPURPOSED, document_hash("ESS conversion"),
-                        ess_model)
+    ess = example_sheet("model-ess-second-life")
+    ess_model = p.register_model(a["reuser"], ess.batteryModel, ess.spec())
+    docs.publish_model(ess)
+    successor = battery_id(SUCCESSOR)
+    converted = datetime.fromtimestamp(int(ledger.w3.eth.get_block("latest")["timestamp"]), UTC)
+    second = SecondLifeRecord(
+        predecessor=serial, successor=SUCCESSOR,
+        record=BatteryRecord(manufacturingDate=converted, manufacturingPlace="KR-HANBIT2-JEJU-01",
+                             warrantyUntil=converted.date().replace(year=converted.year + 5)),
+        evidenceHash="0x" + document_hash("ESS conversion report").hex())
+    docs.publish_second_life(successor, second)
+    p.start_second_life(a["reuser"], bid, SUCCESSOR, BatteryStatus.REPURPOSED, second.evidence_hash(), ess_model)
     chain_now = int(ledger.w3.eth.get_block("latest")["timestamp"])
     ledger.inspections.record(a["inspector"], successor, InspectionKind.POST_DISTRIBUTION, True, chain_now + 90 * DAY,
                               document_hash("post-distribution inspection report"))
@@ -230,6 +302,27 @@ def battery_life(ledger: Ledger, a: dict[str, LocalAccount], serial: str, tree: 
     steps = f"{life_steps(p.history(bid))} | new passport: {life_steps(p.history(successor))}"
     step(f"battery {serial} lived its life, one custody change at a time (the repurposed pack installed in an ESS "
          f"after a post-distribution inspection): {steps} (linked to lot #{lot_id})")
+
+
+def other_lives(ledger: Ledger, a: dict[str, LocalAccount], docs: PassportDocuments, in_service: str, removed: str,
+                tree: MerkleTree, batch_id: int) -> None:
+    """A battery left in service and one evaluated and removed (and kept with the dismantler)."""
+    p = ledger.passports
+    for n, serial in enumerate((in_service, removed), start=2):
+        bid = battery_id(serial)
+        p.materialize(a["cell_maker"], batch_id, serial, tree.proof(bid))
+        p.transfer(a["cell_maker"], bid, a["ev_maker"].address, document_hash(f"delivery note {n}"))
+        p.put_in_service(a["ev_maker"], bid, vin_hash(f"KMHK381GFPU00000{n}", docs.new_vin_salt(bid)),
+                         document_hash(f"vehicle registration {n}"))
+    bid = battery_id(removed)
+    p.transfer(a["ev_maker"], bid, a["dismantler"].address, document_hash("end-of-use handover 3"))
+    ev = ledger.evaluations
+    chain_now = int(ledger.w3.eth.get_block("latest")["timestamp"])
+    report = MeasurementReport(bid, 6_230, 47_900, 3_900, 2_410, int(FaultFlag["CELL_VOLTAGE_DEVIATION"]),
+                               chain_now - 900, document_hash("raw test log 3"), ev.nonce(a["device"].address),
+                               chain_now + 3_600)
+    ev.submit_report(a["portal"], sign_report(a["device"], report, ledger.deployment.chain_id, ev.address))
+    p.mark_removed(a["dismantler"], bid, document_hash("removal report 3"))
 
 
 def safety_steps(ledger: Ledger, a: dict[str, LocalAccount], bid: bytes, step: Callable[[str], None]) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 from enum import IntEnum
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
+from web3.contract import Contract
 from web3.types import TxReceipt
 
 from chain_client.client import ContractClient
-from chain_client.errors import decodes_reverts
+from chain_client.errors import LedgerError, decodes_reverts
 from chain_client.rules import GradingPolicy
 
 DOMAIN_NAME, DOMAIN_VERSION = "BatteryLedgerEvaluations", "1"
@@ -158,3 +160,61 @@ class Evaluations(ContractClient):
     @decodes_reverts
     def policy_count(self) -> int:
         return int(self.contract.functions.policyCount().call())
+
+    def recorded_reports(self, battery: bytes, forwarder: Contract | None = None,
+                         from_block: int = 0) -> list[RecordedReport]:
+        """Every measurement report recorded for ``battery``, oldest first, recovered from the calldata of the
+        transactions that recorded them (direct, batched, or relayed through ``forwarder``) and checked against the
+        digest the contract stored: the full signed values, not only those the event carries."""
+        w3 = self.contract.w3
+        logs = self.contract.events.BatteryEvaluated().get_logs(
+            from_block=from_block, argument_filters={"batteryId": battery})
+        found: list[RecordedReport] = []
+        for log in logs:
+            digest = bytes(log["args"]["reportDigest"])
+            tx = w3.eth.get_transaction(log["transactionHash"])
+            for report in self._reports_in(bytes(tx["input"]), str(tx["to"]), forwarder):
+                if report.battery_id == battery and self.digest(report) == digest:
+                    block = w3.eth.get_block(log["blockNumber"])
+                    found.append(RecordedReport(report, Grade(log["args"]["grade"]), int(log["args"]["policyVersion"]),
+                                                log["args"]["evaluator"], log["args"]["device"], digest,
+                                                int(log["blockNumber"]), int(block["timestamp"])))
+                    break
+            else:
+                raise LedgerError(f"evaluation {digest.hex()} of 0x{battery.hex()}: the recording transaction's "
+                                  "calldata holds no report with that digest")
+        return found
+
+    def _reports_in(self, data: bytes, to: str, forwarder: Contract | None) -> list[MeasurementReport]:
+        if forwarder is not None and Web3.to_checksum_address(to) == forwarder.address:
+            fn, args = forwarder.decode_function_input(data)
+            requests = [args["request"]] if fn.fn_name == "execute" else list(args["requests"])
+            return [r for req in requests if Web3.to_checksum_address(req[1]) == self.contract.address
+                    for r in self._reports_in(bytes(req[5]), self.contract.address, None)]
+        if Web3.to_checksum_address(to) != self.contract.address:
+            return []
+        fn, args = self.contract.decode_function_input(data)
+        if fn.fn_name == "submitReport":
+            return [MeasurementReport(*_report_fields(args["report"]))]
+        if fn.fn_name == "submitReports":
+            return [MeasurementReport(*_report_fields(r)) for r in args["reports"]]
+        return []
+
+
+@dataclass(frozen=True)
+class RecordedReport:
+    """A measurement report as the chain recorded it, with the grade it was given and when."""
+
+    report: MeasurementReport
+    grade: Grade
+    policy_version: int
+    evaluator: str
+    device: str
+    digest: bytes
+    block_number: int
+    recorded_at: int
+
+
+def _report_fields(raw: Any) -> tuple[Any, ...]:
+    values = tuple(raw.values()) if isinstance(raw, dict) else tuple(raw)
+    return (bytes(values[0]), *values[1:7], bytes(values[7]), *values[8:])

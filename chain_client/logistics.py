@@ -96,3 +96,26 @@ class Logistics(ContractClient):
     @decodes_reverts
     def stored_energy(self, site_id: bytes, battery: bytes) -> int:
         return int(self.contract.functions.storedEnergy(site_id, battery).call())
+
+    def shipments(self, battery: bytes, from_block: int = 0) -> list[ShipmentLeg]:
+        """Every shipment leg of ``battery``, oldest first, with the state of charge it travelled at."""
+        w3 = self.contract.w3
+        legs = []
+        for log in self.contract.events.ShipmentLegRecorded().get_logs(
+                from_block=from_block, argument_filters={"batteryId": battery}):
+            a = log["args"]
+            legs.append(ShipmentLeg(a["transporter"], a["from"], a["to"], int(a["socBps"]), int(a["packagingClass"]),
+                                    int(log["blockNumber"]),
+                                    int(w3.eth.get_block(log["blockNumber"])["timestamp"])))
+        return legs
+
+
+@dataclass(frozen=True)
+class ShipmentLeg:
+    transporter: str
+    from_: str
+    to: str
+    soc_bps: int
+    packaging_class: int
+    block_number: int
+    recorded_at: int

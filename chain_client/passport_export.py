@@ -1,8 +1,12 @@
-"""Battery passport records in the Battery Pass / DIN DKE SPEC 99100 vocabulary, split by sharing tier.
+"""What the chain alone says about a battery, split by sharing tier (Battery Pass 1.2.0 names where one exists).
 
-On-chain there are only hashes and the rule-relevant fields; this assembles what the chain knows into the tiers a
-portal serves: ``public`` (model-level), ``legitimateInterest`` (per-battery status and operator history) and
-``authority`` (hashes of restricted documents such as test reports).
+On-chain there are only hashes and the rule-relevant fields. The full Battery Pass 1.2.0 export (seven attribute
+groups, with the model's data sheet and the battery's records) is :mod:`chain_client.battery_pass`; this is the
+chain's part of it: ``public`` (category, model, manufacturer's account), ``legitimateInterest`` (status, operator,
+history, links) and ``authority`` (the vehicle link and restricted record hashes).
+
+Names: ``manufacturerAccount`` and ``operatorAccount`` are ledger addresses; the Battery Pass
+``manufacturerInformation`` / ``operatorInformation`` (company, postal address, identifier) come from documents.
 """
 
 from __future__ import annotations
@@ -10,24 +14,32 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from chain_client.errors import LedgerError
 from chain_client.passports import Passports
-from chain_client.vocabulary import BatteryStatus
+from chain_client.vocabulary import BatteryCategory, BatteryStatus
 
 #: Which tier each exported field belongs to.
 SHARING_TIERS: dict[str, str] = {
     "batteryPassportIdentifier": "public",
     "batteryModel": "public",
     "batteryCategory": "public",
-    "manufacturerIdentification": "public",
+    "manufacturerAccount": "public",
     "modelDataHash": "public",
     "batteryStatus": "legitimateInterest",
-    "economicOperator": "legitimateInterest",
+    "lifeCycleStep": "legitimateInterest",
+    "operatorAccount": "legitimateInterest",
     "lastUpdate": "legitimateInterest",
     "linkedPassport": "legitimateInterest",
-    "vehicleIdentificationHash": "legitimateInterest",
     "recyclingCertificateLot": "legitimateInterest",
     "history": "legitimateInterest",
+    "vehicleIdentificationHash": "authority",
     "restrictedRecordHash": "authority",
+}
+
+#: The Battery Pass 1.2.0 ``batteryCategory`` values; SLI and portable batteries have no passport category.
+CATEGORY_NAMES: dict[BatteryCategory, str] = {
+    BatteryCategory.EV: "ev", BatteryCategory.INDUSTRIAL: "industrial", BatteryCategory.LMT: "lmt",
+    BatteryCategory.STATIONARY: "stationary", BatteryCategory.SLI: "sli", BatteryCategory.PORTABLE: "portable",
 }
 
 _EU_STATUS = {
@@ -43,35 +55,41 @@ _EU_STATUS = {
 
 
 def _iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat()
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
 def export_passport(passports: Passports, identifier_text: str, battery_id: bytes) -> dict[str, Any]:
+    """The chain's record of a battery by tier. A battery with no record of its own (one anchored in a batch and
+    never materialized) is refused: its passport is assembled from the batch by ``battery_pass``."""
     b = passports.battery(battery_id)
+    if b.status == BatteryStatus.NONE:
+        raise LedgerError(f"{identifier_text} has no record of its own on-chain (never registered, or anchored in a "
+                          "batch and not materialized): export it with `bledger battery export`, which uses the "
+                          "batch's data")
     m = passports.model(b.model_id)
-    link_field = {
-        BatteryStatus.IN_SERVICE: "vehicleIdentificationHash",
-        BatteryStatus.REMOVED: "vehicleIdentificationHash",
-        BatteryStatus.RECYCLED: "recyclingCertificateLot",
-    }.get(b.status, "linkedPassport")
     fields: dict[str, Any] = {
         "batteryPassportIdentifier": identifier_text,
         "batteryModel": "0x" + b.model_id.hex(),
-        "batteryCategory": m.category.name if m.category.name != "INDUSTRIAL" else "Industrial",
-        "manufacturerIdentification": m.manufacturer,
+        "batteryCategory": CATEGORY_NAMES[m.category],
+        "manufacturerAccount": m.manufacturer,
         "modelDataHash": "0x" + m.data_hash.hex(),
-        "batteryStatus": _EU_STATUS.get(b.status, b.status.label),
-        "economicOperator": b.operator,
+        "batteryStatus": _EU_STATUS[b.status],
+        "lifeCycleStep": b.status.label,
+        "operatorAccount": b.operator,
         "lastUpdate": _iso(b.updated_at),
         "restrictedRecordHash": "0x" + b.record_hash.hex(),
         "history": [{"sequence": h.sequence, "lifeCycleStep": h.status.label, "actor": h.actor,
-                     "economicOperator": h.operator, "evidenceHash": "0x" + h.evidence_hash.hex(),
+                     "operatorAccount": h.operator, "evidenceHash": "0x" + h.evidence_hash.hex(),
                      "blockNumber": h.block_number} for h in passports.history(battery_id)],
     }
     if any(b.link):
-        fields[link_field] = int.from_bytes(b.link, "big") if link_field == "recyclingCertificateLot" else "0x" + b.link.hex()
+        if b.status in (BatteryStatus.IN_SERVICE, BatteryStatus.REMOVED):
+            fields["vehicleIdentificationHash"] = "0x" + b.link.hex()
+        elif b.status == BatteryStatus.RECYCLED:
+            fields["recyclingCertificateLot"] = int.from_bytes(b.link, "big")
+        elif b.status in (BatteryStatus.REUSED, BatteryStatus.REPURPOSED, BatteryStatus.REMANUFACTURED):
+            fields["linkedPassport"] = "0x" + b.link.hex()
     tiers: dict[str, dict[str, Any]] = {"public": {}, "legitimateInterest": {}, "authority": {}}
     for key, value in fields.items():
         tiers[SHARING_TIERS[key]][key] = value
-    tiers["legitimateInterest"]["lifeCycleStep"] = b.status.label
     return tiers

@@ -194,3 +194,9 @@ class Passports(ContractClient):
         logs = self.contract.events.BatchAnchored().get_logs(
             from_block=from_block, argument_filters={"manufacturer": Web3.to_checksum_address(manufacturer)})
         return {bytes(e["args"]["root"]): int(e["args"]["batchId"]) for e in logs}
+
+    def registered_batch(self, battery: bytes, from_block: int = 0) -> int:
+        """The batch a battery was materialized from (0: registered on its own, or a second-life passport)."""
+        logs = self.contract.events.BatteryRegistered().get_logs(
+            from_block=from_block, argument_filters={"batteryId": battery})
+        return int(logs[0]["args"]["batchId"]) if logs else 0

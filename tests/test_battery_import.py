@@ -20,8 +20,8 @@ from tests.conftest import MODEL_NAME  # noqa: E402
 
 
 def write_csv(path: Path, ids: list[str], model: str = MODEL_NAME, extra: str = "") -> Path:
-    path.write_text("batteryPassportIdentifier,batteryModel,manufacturingDate\n"
-                    + "".join(f"{i},{model},2026-05-01\n" for i in ids) + extra)
+    path.write_text("batteryPassportIdentifier,batteryModel,productionLine\n"
+                    + "".join(f"{i},{model},LINE-2\n" for i in ids) + extra)
     return path
 
 

@@ -83,7 +83,7 @@ def test_role_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) -> 
     run("registry", "register", recycler, "--role", "recycler", *common, "--key", "dev:1")
     run("registry", "register", cell_maker, "--role", "cell_maker", *common, "--key", "dev:2")
     run("battery", "prefix", "KR:KC", "--holder", cell_maker, *common, "--key", "dev:2")
-    run("battery", "model", str(model_sheet(tmp_path, materialComposition={"Li": 160})), *common, "--key", "dev:5",
+    run("battery", "model", str(model_sheet(tmp_path, metalContent={"Li": 160})), *common, "--key", "dev:5",
         "--data", str(tmp_path / "data"))
     run("registry", "facility", "PLANT-1", recycler, "2025-01-01", "2027-12-31", *common, "--key", "dev:1")
     run("cert", "apply", "--material", "Li", "--grams", "100000", "--form", "Li2CO3", "--facility", "PLANT-1",
@@ -110,11 +110,13 @@ def test_role_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) -> 
 
 
 def model_sheet(tmp_path: Path, **overrides: object) -> Path:
-    sheet: dict[str, object] = {
-        "batteryModel": "KR:KC:78AH", "batteryCategory": "EV", "batteryChemistry": "NMC811", "ratedCapacity": 78,
-        "nominalVoltage": 3.65, "batteryMass": 1.05, "materialComposition": {"Li": 160, "Ni": 620, "Co": 1_100},
-        "manufacturerIdentification": "K-Cell Co., Ltd.", "manufacturingPlace": "KR-KCELL-OCHANG-02"}
+    """The example EV data sheet, renamed KR:KC:78AH, with ``overrides`` (a value of None removes the field)."""
+    from chain_client.model_data import EXAMPLES
+
+    sheet: dict[str, object] = json.loads((EXAMPLES / "model-ev-ncm811.json").read_text())
+    sheet.update({"batteryModel": "KR:KC:78AH", "metalContent": {"Li": 160, "Ni": 620, "Co": 1_100}})
     sheet.update(overrides)
+    sheet = {k: v for k, v in sheet.items() if v is not None}
     path = tmp_path / "model.json"
     path.write_text(json.dumps(sheet, indent=2))
     return path
@@ -126,11 +128,32 @@ def test_model_data_sheets_are_validated(tmp_path: Path) -> None:
 
     good = read_model_data(model_sheet(tmp_path))
     assert good.data_hash() == read_model_data(model_sheet(tmp_path)).data_hash()  # white space does not matter
-    cases: list[tuple[dict[str, object], str]] = [({"ratedCapacity": 0}, "ratedCapacity: Input should be greater than 0"),
-                               ({"materialComposition": {"Xx": 1}}, "unknown metal 'Xx'"),
-                               ({"materialComposition": {"Co": -5}}, "Co: -5 g is impossible"),
+    cases: list[tuple[dict[str, object], str]] = [({"batteryMass": 0}, "batteryMass: Input should be greater than 0"),
+                               ({"metalContent": {"Xx": 1}}, "unknown metal 'Xx'"),
+                               ({"metalContent": {"Co": -5}}, "Co: -5 g is impossible"),
                                ({"batteryCategory": "Toy"}, "batteryCategory: Input should be 'EV'"),
-                               ({"colour": "blue"}, "colour: Extra inputs are not permitted")]
+                               ({"colour": "blue"}, "colour: Extra inputs are not permitted"),
+                               ({"carbonFootprintStudyHash": None}, "carbonFootprintStudyHash: Field required"),
+                               ({"carbonFootprintStudyHash": "0x12"}, "carbonFootprintStudyHash: Value error, must be"),
+                               ({"manufacturingPlaces": {}}, "manufacturingPlaces: Dictionary should have at least 1")]
+    raw = json.loads(model_sheet(tmp_path).read_text())
+    # the Battery Pass 1.2.0 schemas decide what a section must hold: a sheet lacking a required field is refused
+    tp = dict(raw["batteryTechicalProperties"])
+    del tp["ratedEnergy"]
+    circ = {k: v for k, v in raw["circularity"].items() if k != "safetyMeasures"}
+    maker = {k: v for k, v in raw["manufacturerInformation"].items() if k != "postalAddress"}
+    labels = {k: v for k, v in raw["labeling"].items() if k != "declarationOfConformity"}
+    due = {"supplyChainDueDiligenceReport": "not a uri"}
+    cases += [({"batteryTechicalProperties": tp}, "batteryTechicalProperties: 'ratedEnergy' is a required property"),
+              ({"circularity": circ}, "circularity: 'safetyMeasures' is a required property"),
+              ({"manufacturerInformation": maker}, "manufacturerInformation: 'postalAddress' is a required property"),
+              ({"labeling": labels}, "labeling: 'declarationOfConformity' is a required property"),
+              ({"supplyChainDueDiligence": due}, "supplyChainDueDiligence.supplyChainDueDiligenceReport: 'not a uri' "
+                                                 "is not a 'uri'"),
+              ({"manufacturerInformation": {**raw["manufacturerInformation"], "emailAddress": "no-address"}},
+               "manufacturerInformation.emailAddress: 'no-address' is not an e-mail address"),
+              ({"manufacturingPlaces": {"P1": {"addressCountry": "KR"}}},
+               "manufacturingPlaces.P1: 'postalCode' is a required property")]
     for overrides, message in cases:
         with pytest.raises(LedgerError, match=re.escape(message)):
             read_model_data(model_sheet(tmp_path, **overrides))
@@ -163,13 +186,13 @@ def test_battery_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) 
     run("battery", "transfer", "KR:KC:0003", ev_maker, *common, "--key", "dev:4")
     run("battery", "status", "KR:KC:0003", "in-service", "--vin", "KMHK381GFPU000009", *common, "--key", "dev:5")
     passport = json.loads(run("battery", "show", "KR:KC:0003", *common))
-    assert passport["public"]["batteryCategory"] == "EV"
+    assert passport["public"]["batteryCategory"] == "ev"
     assert passport["public"]["modelDataVerified"] is True
-    assert passport["public"]["modelData"]["materialComposition"]["Co"] == 1_100
-    assert passport["public"]["manufacturerIdentification"] == maker
+    assert passport["public"]["modelData"]["metalContent"]["Co"] == 1_100
+    assert passport["public"]["manufacturerAccount"] == maker
     assert passport["legitimateInterest"]["batteryStatus"] == "Original"
     assert passport["legitimateInterest"]["lifeCycleStep"] == "InService"
-    assert passport["legitimateInterest"]["economicOperator"] == ev_maker
+    assert passport["legitimateInterest"]["operatorAccount"] == ev_maker
     assert [h["lifeCycleStep"] for h in passport["legitimateInterest"]["history"]] == [
         "Original", "Original", "InService"]
     assert "#3" in run("battery", "history", "KR:KC:0003", "--rpc", anvil_node.url, "--deployment", dep)

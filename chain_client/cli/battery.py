@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -25,8 +26,12 @@ from chain_client.cli.common import (
 )
 from chain_client.errors import LedgerError
 from chain_client.merkle import keccak
+from chain_client.battery_pass import export_battery_pass
 from chain_client.model_data import read_model_data
+from chain_client.passport_page import write_label
+from chain_client.passport_documents import PassportDocuments, SecondLifeRecord, parse_record, vin_hash
 from chain_client.passport_export import export_passport
+from chain_client.passport_ids import check_identifier, to_urn
 from chain_client.passports import battery_id
 from chain_client.suite import Ledger
 from chain_client.vocabulary import BatteryStatus, identifier
@@ -67,10 +72,9 @@ def model(
     sheet = read_model_data(data_sheet)
     ledger, _ = open_ledger(rpc, deployment, relayer)
     model_id = ledger.passports.register_model(signer(key), sheet.batteryModel, sheet.spec())
-    published = data / "models" / f"{model_id.hex()}.json"
-    published.parent.mkdir(parents=True, exist_ok=True)
-    published.write_bytes(sheet.canonical())
-    console.print(f"model {sheet.batteryModel} registered ({sheet.batteryCategory}, {sheet.batteryChemistry})")
+    PassportDocuments(data).publish_model(sheet)
+    console.print(f"model {sheet.batteryModel} registered ({sheet.batteryCategory}, "
+                  f"{sheet.materialComposition['batteryChemistry']['shortName']}, id 0x{model_id.hex()[:12]}…)")
 
 
 @app.command()
@@ -94,18 +98,33 @@ def register(
     ident: Annotated[str, typer.Argument(metavar="ID", help="Battery identifier.")], model_name: str, rpc: RpcOpt,
     deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
     data: DataOpt = Path("bledger-data"), record: EvidenceOpt = None,
+    manufacturing_date: Annotated[str | None, typer.Option(help="Passport record: ISO date (-time).")] = None,
+    plant: Annotated[str | None, typer.Option(help="Passport record: the plant (of the model's data sheet).")] = None,
+    warranty_until: Annotated[str | None, typer.Option(help="Passport record: end of the warranty (ISO date).")] = None,
 ) -> None:
-    """Register one battery (manufacturer)."""
+    """Register one battery (manufacturer). With --manufacturing-date, --plant and --warranty-until its passport
+    record is kept off-chain and its hash goes on-chain (otherwise the hash of --record, if any)."""
     ledger, _ = open_ledger(rpc, deployment, relayer)
+    ident = check_identifier(ident)
     bid = battery_id(ident)
+    given = [v for v in (manufacturing_date, plant, warranty_until) if v is not None]
+    passport_record = None
+    if given:
+        if len(given) != 3:
+            raise ValueError("a passport record needs all of --manufacturing-date, --plant and --warranty-until")
+        passport_record = parse_record({"manufacturingDate": manufacturing_date, "manufacturingPlace": plant,
+                                        "warrantyUntil": warranty_until}, ident)
+    record_hash = passport_record.record_hash() if passport_record else doc_hash(record)
     index = _index(data)
     try:
         existing = index.find_existing([bid])
         if existing:
             raise LedgerError(f"{ident} is already registered ({existing[bid]})")
         with index.transaction():
-            index.add_batteries([(bid, ident.strip(), None, "single")])
-            receipt = ledger.passports.register(signer(key), ident, identifier(model_name), doc_hash(record))
+            index.add_batteries([(bid, ident, None, "single")])
+            if passport_record:
+                index.add_records([(bid, passport_record.canonical().decode())])
+            receipt = ledger.passports.register(signer(key), ident, identifier(model_name), record_hash)
     finally:
         index.close()
     console.print(f"battery {ident} registered (gas {receipt['gasUsed']:,})")
@@ -206,6 +225,9 @@ def status(
     successor: Annotated[str | None, typer.Option(help="New passport id (reused/repurposed/remanufactured).")] = None,
     successor_model: Annotated[str | None, typer.Option(
         help="Model of the new passport, one of yours (default: the original's model).")] = None,
+    plant: Annotated[str | None, typer.Option(
+        help="Second life: where the new battery was made (a plant of its model's data sheet).")] = None,
+    warranty_until: Annotated[str | None, typer.Option(help="Second life: warranty end of the new battery.")] = None,
     lot: Annotated[int | None, typer.Option(help="Certificate lot that consumed it (recycled).")] = None,
     deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
     data: DataOpt = Path("bledger-data"), evidence: EvidenceOpt = None,
@@ -214,17 +236,24 @@ def status(
     ledger, _ = open_ledger(rpc, deployment, relayer)
     p, who, ev = ledger.passports, signer(key), doc_hash(evidence)
     bid = ensure_on_chain(ledger, data, key, ident)
+    docs = PassportDocuments(data)
     if step == "in-service":
         if not vin:
             raise ValueError("in-service needs --vin")
-        p.put_in_service(who, bid, identifier(vin), ev)
+        # salted: the salt stays in DATA/authority/vin-salts.json (authority tier), never on-chain
+        p.put_in_service(who, bid, vin_hash(vin, docs.new_vin_salt(bid)), ev)
     elif step == "removed":
         p.mark_removed(who, bid, ev)
     elif step in ("reused", "repurposed", "remanufactured"):
         if not successor:
             raise ValueError(f"{step} needs --successor (the new passport's identifier)")
-        p.start_second_life(who, bid, successor, BatteryStatus[step.upper()], ev,
+        model_id = identifier(successor_model) if successor_model else p.battery(bid).model_id
+        second = _second_life_record(ledger, docs, ident, successor, model_id, plant, warranty_until, ev)
+        p.start_second_life(who, bid, successor, BatteryStatus[step.upper()],
+                            second.evidence_hash() if second else ev,
                             identifier(successor_model) if successor_model else b"\x00" * 32)
+        if second:
+            docs.publish_second_life(battery_id(second.successor), second)
     elif step == "waste":
         p.mark_waste(who, bid, ev)
     elif step == "recycled":
@@ -234,6 +263,23 @@ def status(
     else:
         raise ValueError(f"unknown step {step!r}")
     console.print(f"{ident}: {step}")
+
+
+def _second_life_record(ledger: Ledger, docs: PassportDocuments, ident: str, successor: str, model_id: bytes,
+                        plant: str | None, warranty_until: str | None, evidence: bytes) -> SecondLifeRecord | None:
+    """The new passport's record (made at --plant now, warranty until --warranty-until), or None if not given."""
+    if plant is None and warranty_until is None:
+        return None
+    if plant is None or warranty_until is None:
+        raise ValueError("a second-life record needs both --plant and --warranty-until")
+    sheet = docs.model_sheet(model_id)
+    if sheet is not None and plant not in sheet.manufacturingPlaces:
+        raise ValueError(f"--plant {plant!r} is not a plant of {sheet.batteryModel} "
+                         f"({', '.join(sheet.manufacturingPlaces)})")
+    now = int(ledger.w3.eth.get_block("latest")["timestamp"])
+    record = parse_record({"manufacturingDate": datetime.fromtimestamp(now, UTC).isoformat(),
+                           "manufacturingPlace": plant, "warrantyUntil": warranty_until}, "second-life record")
+    return SecondLifeRecord(predecessor=ident, successor=successor, record=record, evidenceHash="0x" + evidence.hex())
 
 
 @app.command()
@@ -253,3 +299,43 @@ def prove(
     console.print_json(json.dumps({"batteryPassportIdentifier": ident, "batchId": batch.batch_id,
                                    "root": "0x" + batch.root.hex(), "proof": ["0x" + p.hex() for p in proof],
                                    "verifiedOnChain": ok}))
+
+
+TierOpt = Annotated[str, typer.Option(
+    "--tier", help="public (Annex XIII point 1), legitimateInterest (+ points 2 and 4) or authority (everything).")]
+
+
+@app.command()
+@reports_errors
+def export(
+    ident: Annotated[str, typer.Argument(metavar="ID")], rpc: RpcOpt,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the files (created).")],
+    deployment: DeploymentOpt = Path("deployment.json"), data: DataOpt = Path("bledger-data"),
+    tier: TierOpt = "authority",
+) -> None:
+    """Export a battery's passport in the Battery Pass 1.2.0 shape: one file per attribute group, named after its
+    schema, plus BatteryLedger.json (the ledger's own facts); each group is validated before anything is written."""
+    ledger, _ = open_ledger(rpc, deployment)
+    with PassportDocuments(data) as docs:
+        passport = export_battery_pass(ledger, docs, ident)
+    errors = passport.schema_errors(tier)
+    if errors:
+        raise LedgerError(f"{ident}: the export does not validate: " + "; ".join(errors[:5]))
+    out.mkdir(parents=True, exist_ok=True)
+    for name, content in passport.files(tier).items():
+        (out / name).write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n")
+    console.print(f"{ident} ({to_urn(ident)}): {len(passport.files(tier))} files written to {out} ({tier} tier; "
+                  "every group validates against its Battery Pass 1.2.0 schema)")
+
+
+@app.command()
+@reports_errors
+def label(
+    ident: Annotated[str, typer.Argument(metavar="ID")],
+    base: Annotated[str, typer.Option("--base", envvar="BLEDGER_PASSPORT_BASE",
+                                      help="Base URL of the portal that serves /p/{identifier}.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for label.png and label.svg.")] = Path("."),
+) -> None:
+    """Write a battery's QR code label (PNG and SVG) for its public passport page {base}/p/{URN}."""
+    png, svg, url = write_label(ident, base, out)
+    console.print(f"{url}\n{png}\n{svg}")

@@ -10,7 +10,8 @@ import typer
 from chain_client.backends import EmbeddedBackend, RpcBackend
 from chain_client.build import build as build_artifacts
 from chain_client.cli.common import KeyOpt, RpcOpt, console, reports_errors, signer
-from chain_client.demo import run_demo
+from chain_client.demo import PARTIES, run_demo
+from chain_client.errors import LedgerError
 from chain_client.suite import deploy as deploy_suite
 from chain_client.transactions import TxSender
 
@@ -34,10 +35,30 @@ def build(
 @reports_errors
 def demo(
     rpc: Annotated[str | None, typer.Option("--rpc", help="Run on this node instead of the embedded chain.")] = None,
+    deployment: Annotated[Path | None, typer.Option(
+        "--deployment", help="Write the demo's deployment file here (needs --rpc), to use the node afterwards.")] = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="Keep the demo's passport documents here (default with --deployment: bledger-data).")] = None,
 ) -> None:
-    """Run the whole certification story on a fresh embedded chain and print the report."""
+    """Run the whole certification story on a fresh chain (embedded, or --rpc) and print the report."""
+    if deployment is not None and rpc is None:
+        raise ValueError("--deployment needs --rpc: the embedded chain ends with the demo")
+    if deployment is not None and data is None:
+        data = Path("bledger-data")
     backend = EmbeddedBackend() if rpc is None else RpcBackend(rpc)
-    run_demo(backend, console)
+    if rpc is not None:
+        unfunded = [a.address for a in backend.funded_accounts(len(PARTIES)) if backend.w3.eth.get_balance(a.address) == 0]
+        if unfunded:
+            raise LedgerError(f"the demo needs {len(PARTIES)} funded dev accounts; {len(unfunded)} have no funds on "
+                              f"{rpc} (start anvil with --accounts 30)")
+    result = run_demo(backend, console, data)
+    if deployment is not None and result.deployment is not None:
+        result.deployment.save(deployment)
+        console.print(f"deployment written to {deployment}; passport documents in {data}")
+        console.print(f"export a passport: bledger battery export ID --rpc {rpc} --deployment {deployment} "
+                      f"--data {data} --out DIR")
+        for what, ident in result.batteries.items():
+            console.print(f"  {ident:26} {what}")
 
 
 @reports_errors
