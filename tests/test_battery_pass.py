@@ -480,3 +480,9 @@ def test_second_life_from_the_cli_opens_a_passport_of_its_own_model(changed: Dem
     assert (general["batteryCategory"], general["batteryStatus"]) == ("stationary", "Repurposed")
     assert general["manufacturingPlace"]["streetAddress"].endswith("hall 1")
     assert passport.view("public")["BatteryLedger"]["puttingIntoServiceKnown"] is False
+
+
+def test_demo_deployment_file_needs_a_node(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--deployment", str(tmp_path / "dep.json")])
+    assert result.exit_code == 1 and "--deployment needs --rpc" in result.output
+    assert not (tmp_path / "dep.json").exists()

@@ -39,6 +39,8 @@ def demo(
         "--deployment", help="Write the demo's deployment file here (needs --rpc), to use the node afterwards.")] = None,
     data: Annotated[Path | None, typer.Option(
         "--data", help="Keep the demo's passport documents here (default with --deployment: bledger-data).")] = None,
+    revocation: Annotated[bool, typer.Option(
+        help="End with MoE revoking the cobalt lot (the claim becomes tainted); --no-revocation stops before.")] = True,
 ) -> None:
     """Run the whole certification story on a fresh chain (embedded, or --rpc) and print the report."""
     if deployment is not None and rpc is None:
@@ -51,7 +53,7 @@ def demo(
         if unfunded:
             raise LedgerError(f"the demo needs {len(PARTIES)} funded dev accounts; {len(unfunded)} have no funds on "
                               f"{rpc} (start anvil with --accounts 30)")
-    result = run_demo(backend, console, data)
+    result = run_demo(backend, console, data, revocation)
     if deployment is not None and result.deployment is not None:
         result.deployment.save(deployment)
         console.print(f"deployment written to {deployment}; passport documents in {data}")
