@@ -91,9 +91,9 @@ def anchors(w3: Web3, sender: TxSender, account: LocalAccount) -> dict[str, Figu
 
 def ours(backend: Backend) -> dict[str, Figure]:
     w3 = backend.w3
-    gov, moe, motie, portal, recycler, cell_maker, processor = backend.funded_accounts(7)
+    gov, moe, motie, portal, recycler, cell_maker, processor, molit = backend.funded_accounts(8)
     sender = TxSender(w3)
-    deployment = deploy(w3, sender, gov, {"moe": moe.address, "motie": motie.address})
+    deployment = deploy(w3, sender, gov, {"moe": moe.address, "motie": motie.address, "molit": molit.address})
     ledger = Ledger(w3, deployment, sender)
     reg, certs, claims = ledger.registry, ledger.certificates, ledger.claims
     reg.register(moe, recycler.address, [BusinessRole.RECYCLER])

@@ -30,8 +30,8 @@ def fleet(backend: Backend, count: int) -> tuple[Ledger, TxSender, dict, list[by
     names = ("gov", "moe", "motie", "molit", "maker", "ev", "evaluator", "device", "relayer")
     a = dict(zip(names, backend.funded_accounts(len(names)), strict=True))
     sender = TxSender(backend.w3)
-    ledger = Ledger(backend.w3, deploy(backend.w3, sender, a["gov"], {"motie": a["motie"].address,
-                                                                      "molit": a["molit"].address}), sender)
+    ledger = Ledger(backend.w3, deploy(backend.w3, sender, a["gov"], {
+        "moe": a["moe"].address, "motie": a["motie"].address, "molit": a["molit"].address}), sender)
     ledger.registry.register(a["motie"], a["maker"].address, [BusinessRole.CELL_MAKER])
     ledger.registry.register(a["molit"], a["ev"].address, [BusinessRole.EV_MAKER])
     ledger.registry.register(a["molit"], a["evaluator"].address, [BusinessRole.EVALUATOR])

@@ -28,10 +28,11 @@ MODEL_NAME = "KR:BENCH:MODEL-NCM811"
 
 
 def setup(backend: Backend) -> tuple[Ledger, TxSender, list]:
-    accounts = backend.funded_accounts(4)
-    gov, motie, maker, other = accounts
+    gov, motie, maker, other, moe, molit = backend.funded_accounts(6)
+    accounts = [gov, motie, maker, other]
     sender = TxSender(backend.w3)
-    ledger = Ledger(backend.w3, deploy(backend.w3, sender, gov, {"motie": motie.address}), sender)
+    ledger = Ledger(backend.w3, deploy(backend.w3, sender, gov, {"moe": moe.address, "motie": motie.address,
+                                                                 "molit": molit.address}), sender)
     ledger.registry.register(motie, maker.address, [BusinessRole.CELL_MAKER])
     ledger.passports.assign_prefix(motie, "KR:BENCH", maker.address)
     ledger.passports.register_model(maker, MODEL_NAME, ModelSpec(BatteryCategory.EV, frozenset({Material.LITHIUM}),

@@ -27,6 +27,16 @@ CONTRACTS_DIR = PROJECT_ROOT / "contracts"
 NODE_MODULES = PROJECT_ROOT / "node_modules"
 ARTIFACTS_DIR = PACKAGE_DIR / "artifacts"
 
+#: The Safe multisig of the policy committee (npm ``@safe-global/safe-contracts`` 1.4.1), deployed as published.
+#: It is compiled in a build of its own with the same compiler and settings (some of its contract names, such as
+#: ``IERC165``, clash with OpenZeppelin's); its artifacts go to ``artifacts/safe/``.
+SAFE_UNITS = [
+    "@safe-global/safe-contracts/contracts/Safe.sol",
+    "@safe-global/safe-contracts/contracts/proxies/SafeProxyFactory.sol",
+]
+SAFE_CONTRACTS = ("Safe", "SafeProxyFactory")
+SAFE_SUBDIR = "safe"
+
 #: Compiler settings shared by every build of the suite (Python and Hardhat alike).
 SETTINGS: dict[str, Any] = {
     "evmVersion": "paris",
@@ -221,7 +231,16 @@ def build(out_dir: Path = ARTIFACTS_DIR, compiler: str = "auto") -> dict[str, Ar
     own = {n: a for n, a in artifacts.items() if a.source_name.startswith("contracts/")}
     for name, artifact in sorted(own.items()):
         (out_dir / f"{name}.json").write_text(json.dumps(artifact.to_hardhat(), indent=2, sort_keys=True) + "\n")
-    manifest = {"solcVersion": SOLC_VERSION, "settings": SETTINGS, "sources": source_digest(sources)}
+    safe_sources = collect_sources(SAFE_UNITS)
+    safe = compile_sources(safe_sources, compiler)
+    safe_dir = out_dir / SAFE_SUBDIR
+    safe_dir.mkdir(exist_ok=True)
+    for stale in safe_dir.glob("*.json"):
+        stale.unlink()
+    for name in SAFE_CONTRACTS:
+        (safe_dir / f"{name}.json").write_text(json.dumps(safe[name].to_hardhat(), indent=2, sort_keys=True) + "\n")
+    manifest = {"solcVersion": SOLC_VERSION, "settings": SETTINGS, "sources": source_digest(sources),
+                "safeSources": source_digest(safe_sources)}
     (out_dir / "build.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     load_artifact.cache_clear()
     return own
@@ -234,6 +253,11 @@ def load_artifact(name: str, directory: Path = ARTIFACTS_DIR) -> Artifact:
     if not path.is_file():
         raise BuildError(f"no artifact for {name} in {directory}: run `bledger build`")
     return Artifact.from_hardhat(json.loads(path.read_text()))
+
+
+def safe_artifact(name: str) -> Artifact:
+    """The committed artifact of a Safe contract (``Safe``, ``SafeProxyFactory``)."""
+    return load_artifact(name, ARTIFACTS_DIR / SAFE_SUBDIR)
 
 
 def all_artifacts(directory: Path = ARTIFACTS_DIR) -> dict[str, Artifact]:

@@ -12,12 +12,14 @@ from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
 
+from chain_client import rule_changes
 from chain_client.backends import Backend
 from chain_client.battery_import import import_file
 from chain_client.certificates import LotApplication
 from chain_client.claims import Allocation, ClaimRequest, Compliance, MetalShare
 from chain_client.errors import ContractRevert
 from chain_client.evaluations import MeasurementReport, sign_report
+from chain_client.governance import GovernanceError
 from chain_client.logistics import InspectionKind
 from chain_client.merkle import MerkleTree
 from chain_client.model_data import example_sheet
@@ -47,7 +49,7 @@ from chain_client.vocabulary import (
 DAY = 86_400
 KG = 1_000  # grams
 
-PARTIES = ("governance", "moe", "motie", "molit", "portal", "recycler", "processor", "cell_maker", "importer",
+PARTIES = ("deployer", "moe", "motie", "molit", "portal", "recycler", "processor", "cell_maker", "importer",
            "ev_maker", "dismantler", "reuser", "evaluator", "device", "inspector", "transporter", "storage")
 MODEL_NAME = "KR:KCELL:NCM811-E-POUCH-78AH"
 ESS_MODEL_NAME = "KR:REPURPOSE:ESS-60"
@@ -117,11 +119,13 @@ def _run(backend: Backend, out: Console, docs: PassportDocuments, revoke: bool) 
     accounts: dict[str, LocalAccount] = dict(zip(PARTIES, backend.funded_accounts(len(PARTIES)), strict=True))
     a = accounts
     sender = TxSender(w3)
-    deployment = deploy(w3, sender, a["governance"],
+    deployment = deploy(w3, sender, a["deployer"],
                         {"moe": a["moe"].address, "motie": a["motie"].address, "molit": a["molit"].address})
     ledger = Ledger(w3, deployment, sender)
     result.deployment = deployment
-    step(f"deployed the suite on chain {deployment.chain_id} ({backend.name}); EU Article 8 targets set as data")
+    step(f"deployed the suite on chain {deployment.chain_id} ({backend.name}); EU Article 8 targets set as data; "
+         f"governance handed to the ministries' committee ({ledger.committee.threshold()} of 3 Safe -> timelock, "
+         f"{ledger.committee.delay() // 3_600} h delay), the deployer keeps no role")
     relayed = ledger.relayed(sender, a["portal"])
 
     reg = ledger.registry
@@ -234,6 +238,7 @@ def _run(backend: Backend, out: Console, docs: PassportDocuments, revoke: bool) 
     result.batteries["in service"] = serials[1]
     result.batteries["removed"] = serials[2]
     step(f"battery {serials[1]} is in service (salted VIN hash on-chain); {serials[2]} was evaluated and removed")
+    committee_step(ledger, backend, a, step)
 
     if not revoke:
         result.compliance_after = result.compliance_before
@@ -323,6 +328,27 @@ def other_lives(ledger: Ledger, a: dict[str, LocalAccount], docs: PassportDocume
                                chain_now + 3_600)
     ev.submit_report(a["portal"], sign_report(a["device"], report, ledger.deployment.chain_id, ev.address))
     p.mark_removed(a["dismantler"], bid, document_hash("removal report 3"))
+
+
+def committee_step(ledger: Ledger, backend: Backend, a: dict[str, LocalAccount], step: Callable[[str], None]) -> None:
+    """A rule change through the policy committee: MoE proposes, MOTIE co-signs, the Safe schedules it in the
+    timelock, and after the delay (time travel on a dev chain) anyone executes it."""
+    c = ledger.committee
+    before = ledger.logistics.max_soc_bps()
+    proposal = c.propose(a["moe"], rule_changes.soc_limit(ledger, 2_500))
+    c.approve(a["motie"], proposal)
+    c.schedule(a["moe"], proposal)
+    try:
+        c.execute(a["moe"], proposal)
+    except GovernanceError:
+        early = "refused before the delay"
+    else:
+        raise AssertionError("the timelock executed before its delay")
+    backend.advance_time(proposal.delay + 1)
+    c.execute(a["storage"], proposal)  # anyone may execute a ready operation
+    step(f"policy committee: MoE proposed lowering the transport SOC limit from {before / 100:g} % to 25 %, MOTIE "
+         f"co-signed (2 of 3), the Safe scheduled it in the timelock; {early}, executed after "
+         f"{proposal.delay // 3_600} h (chain time travelled): limit now {ledger.logistics.max_soc_bps() / 100:g} %")
 
 
 def safety_steps(ledger: Ledger, a: dict[str, LocalAccount], bid: bytes, step: Callable[[str], None]) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, TypeVar
 
-from eth_abi import decode
+from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from chain_client.build import all_artifacts
@@ -89,21 +89,33 @@ def decode_revert(data: bytes | str | None) -> ContractRevert:
     return ContractRevert(name, dict(zip(names, values, strict=True)), data)
 
 
-_TESTER_PREFIX = "execution reverted: b'"
+#: eth-tester reports raw revert data inside its message as a Python bytes literal: ``b'..'``, or ``b".."`` when the
+#: data holds the byte 0x27 (a quote); an ``Error(string)`` reason comes as its decoded text.
+_TESTER_PREFIX = "execution reverted: "
 
 
 def revert_data_of(exc: BaseException | None) -> bytes | None:
-    """The revert data carried by a web3 / eth-tester exception or one it was raised from, if any."""
+    """The revert data carried by a web3 / eth-tester exception or one it was raised from, if any.
+
+    Raw data anywhere in the chain of exceptions wins over a reason eth-tester decoded to text: web3's eth-tester
+    provider decodes any revert whose body parses as a string (so a custom error with a leading string argument
+    would read as its first argument), while the exception it was raised from still holds the raw bytes."""
     seen: set[int] = set()
+    fallback: bytes | None = None
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
+        from_tester = type(exc).__module__.startswith("eth_tester")
         for candidate in (getattr(exc, "data", None), *getattr(exc, "args", ())):
             if isinstance(candidate, dict):
                 candidate = candidate.get("data")
             if isinstance(candidate, str) and candidate.startswith(_TESTER_PREFIX):
-                # eth-tester's eth_call reports the raw bytes inside its message
+                rest = candidate[len(_TESTER_PREFIX):]
+                if not rest.startswith(("b'", 'b"')):
+                    if from_tester and fallback is None:
+                        fallback = _ERROR_STRING + encode(["string"], [rest])
+                    continue
                 try:
-                    candidate = ast.literal_eval(candidate[len(_TESTER_PREFIX) - 2 :])
+                    candidate = ast.literal_eval(rest)
                 except (ValueError, SyntaxError):
                     continue
             if isinstance(candidate, bytes) and len(candidate) >= 4:
@@ -114,7 +126,7 @@ def revert_data_of(exc: BaseException | None) -> bytes | None:
                 except ValueError:
                     continue
         exc = exc.__cause__ or exc.__context__
-    return None
+    return fallback
 
 
 def _revert_exceptions() -> tuple[type[BaseException], ...]:

@@ -14,6 +14,10 @@ from chain_client.errors import LedgerError
 #: The mnemonic anvil and Hardhat fund by default (public test keys; never use them on a real network).
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 
+#: Chain ids of local dev nodes (anvil and Hardhat: 31337; geth --dev and Ganache: 1337). ``dev:N`` keys are
+#: accepted there only, unless explicitly allowed.
+DEV_CHAIN_IDS = frozenset({31337, 1337})
+
 
 class KeyError_(LedgerError):
     """A key could not be loaded."""
@@ -33,9 +37,21 @@ def from_keystore(path: Path, password: str) -> LocalAccount:
 
 
 def to_keystore(account: LocalAccount, path: Path, password: str) -> None:
-    """Writes ``account`` as an encrypted keystore (V3) file readable only by its owner."""
-    path.write_text(json.dumps(Account.encrypt(account.key, password)))
-    path.chmod(0o600)
+    """Writes ``account`` as an encrypted keystore (V3) file readable only by its owner.
+
+    The file is created with mode 0600 from the start (a temporary file in the same folder, opened with that mode
+    and moved into place), so it is never readable by others, not even for an instant, whatever the umask."""
+    payload = json.dumps(Account.encrypt(account.key, password)).encode()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # the mode given to open() is reduced by the umask, never widened: make it exact
+        with os.fdopen(fd, "wb") as out:
+            out.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def from_env(name: str) -> LocalAccount:
@@ -55,9 +71,11 @@ def dev_accounts(count: int) -> list[LocalAccount]:
     return [Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(count)]
 
 
-def load_account(spec: str, password: str | None = None) -> LocalAccount:
+def load_account(spec: str, password: str | None = None, *, chain_id: int | None = None,
+                 allow_dev_keys: bool = False) -> LocalAccount:
     """Loads a key from ``env:NAME``, ``keystore:PATH`` (password from argument or ``BLEDGER_KEY_PASSWORD``),
-    or ``dev:N`` (dev mnemonic index)."""
+    or ``dev:N`` (dev mnemonic index: public keys, accepted only on a dev chain, ``chain_id`` 31337 or 1337, or
+    with ``allow_dev_keys``)."""
     kind, _, value = spec.partition(":")
     if kind == "env":
         return from_env(value)
@@ -67,5 +85,9 @@ def load_account(spec: str, password: str | None = None) -> LocalAccount:
             raise KeyError_("keystore password missing: pass --password or set BLEDGER_KEY_PASSWORD")
         return from_keystore(Path(value), pw)
     if kind == "dev" and value.isdigit():
+        if not allow_dev_keys and chain_id not in DEV_CHAIN_IDS:
+            where = "an unknown chain" if chain_id is None else f"chain {chain_id}"
+            raise KeyError_(f"{spec} is a public dev key (anyone can sign with it): refused on {where}; use "
+                            "env:NAME or keystore:PATH, or --allow-dev-keys if this really is a throwaway chain")
         return dev_accounts(int(value) + 1)[int(value)]
     raise KeyError_(f"unknown key source {spec!r}: use env:NAME, keystore:PATH or dev:N")

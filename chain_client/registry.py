@@ -20,11 +20,21 @@ ZERO32 = b"\x00" * 32
 class Participant:
     address: str
     roles: list[BusinessRole]
-    status: ParticipantStatus
+    status: ParticipantStatus  # summary: active if a held role is active, else suspended, else revoked
     registered_at: int
     status_changed_at: int
+    suspended_roles: list[BusinessRole]  # suspended by the authority that administers each
+    revoked_roles: list[BusinessRole]  # revoked (for good) by the authority that administers each
     status_reason: bytes
     profile_hash: bytes
+
+    def role_status(self, role: BusinessRole) -> ParticipantStatus:
+        """The status of ``role`` (each role's status is set by the authority administering it)."""
+        if role in self.revoked_roles:
+            return ParticipantStatus.REVOKED
+        if role not in self.roles:
+            return ParticipantStatus.NONE
+        return ParticipantStatus.SUSPENDED if role in self.suspended_roles else ParticipantStatus.ACTIVE
 
 
 @dataclass(frozen=True)
@@ -38,12 +48,10 @@ class Facility:
 
 
 class Registry(ContractClient):
-    # writes ------------------------------------------------------------------------------------------------
-    def grant_authority(self, governance: LocalAccount, authority: str, account: str) -> TxReceipt:
-        """Grants an authority role (``moe``, ``motie``, ``molit`` or ``governance``). Caller: governance."""
-        role = AUTHORITY_ROLES[authority]
-        return self.submit(governance, self.contract.functions.grantRole(role, Web3.to_checksum_address(account)))
+    """Business registration. Authority roles are granted by the policy committee (see
+    :mod:`chain_client.rule_changes`), never directly by a key."""
 
+    # writes ------------------------------------------------------------------------------------------------
     def register(self, authority: LocalAccount, account: str, roles: Iterable[BusinessRole] | BusinessRole,
                  profile_hash: bytes = ZERO32) -> TxReceipt:
         return self.submit(authority, self.contract.functions.registerParticipant(
@@ -78,10 +86,15 @@ class Registry(ContractClient):
     # reads -------------------------------------------------------------------------------------------------
     @decodes_reverts
     def participant(self, account: str) -> Participant:
-        roles, status, registered, changed, reason, profile = self.contract.functions.participant(
+        roles, status, registered, changed, suspended, revoked, reason, profile = self.contract.functions.participant(
             Web3.to_checksum_address(account)).call()
         return Participant(Web3.to_checksum_address(account), roles_of(roles), ParticipantStatus(status),
-                           registered, changed, bytes(reason), bytes(profile))
+                           registered, changed, roles_of(suspended), roles_of(revoked), bytes(reason), bytes(profile))
+
+    @decodes_reverts
+    def role_status(self, account: str, role: BusinessRole) -> ParticipantStatus:
+        return ParticipantStatus(self.contract.functions.roleStatus(Web3.to_checksum_address(account),
+                                                                   int(role)).call())
 
     @decodes_reverts
     def facility(self, facility_id: bytes) -> Facility:
@@ -91,6 +104,11 @@ class Registry(ContractClient):
     @decodes_reverts
     def is_active(self, account: str, roles: Iterable[BusinessRole] | BusinessRole) -> bool:
         return bool(self.contract.functions.isActive(Web3.to_checksum_address(account), role_mask(roles)).call())
+
+    @decodes_reverts
+    def governance_admin(self) -> str:
+        """The holder of ``DEFAULT_ADMIN_ROLE`` (the committee's timelock)."""
+        return Web3.to_checksum_address(self.contract.functions.defaultAdmin().call())
 
     @decodes_reverts
     def has_authority(self, authority: str, account: str) -> bool:

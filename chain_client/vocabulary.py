@@ -94,6 +94,8 @@ MOE_ROLE = keccak(text="MOE_ROLE")
 MOTIE_ROLE = keccak(text="MOTIE_ROLE")
 MOLIT_ROLE = keccak(text="MOLIT_ROLE")
 AUTHORITY_ROLES = {"governance": GOVERNANCE_ROLE, "moe": MOE_ROLE, "motie": MOTIE_ROLE, "molit": MOLIT_ROLE}
+#: The ministries: each holds its authority role and is a member of the policy committee.
+MINISTRIES = ("moe", "motie", "molit")
 
 
 def identifier(text: str) -> bytes:

@@ -18,25 +18,26 @@ from oracles.watch import watch as watch_folder
 app = typer.Typer(no_args_is_help=True)
 
 DeviceOpt = Annotated[str, typer.Option("--device-key", envvar="BLEDGER_DEVICE_KEY",
-                                        help="The device's signing key: env:NAME, keystore:PATH or dev:N.")]
-RelayOpt = Annotated[str, typer.Option("--relayer", envvar="BLEDGER_RELAYER",
-                                       help="Key that sends the batches and pays the gas.")]
+                                        help="The device's signing key: env:NAME, keystore:PATH, or dev:N on a "
+                                             "dev chain.")]
+RelayOpt = Annotated[str | None, typer.Option("--relayer", envvar="BLEDGER_RELAYER",
+                                              help="Key that sends the batches and pays the gas (no default).")]
 StateOpt = Annotated[Path, typer.Option("--state", envvar="BLEDGER_ORACLE_STATE",
                                         help="The oracle's journal (what was signed and submitted).")]
 BatchOpt = Annotated[int, typer.Option(help="Reports per transaction.")]
 
 
-def _pipeline(rpc: str, deployment: Path, device_key: str, relayer: str, state: Path,
+def _pipeline(rpc: str, deployment: Path, device_key: str, relayer: str | None, state: Path,
               batch_size: int) -> tuple[ReportSigner, BatchSubmitter]:
     ledger, sender = open_ledger(rpc, deployment)
-    device = signer(device_key)
+    device, relay = signer(device_key), signer(relayer)
     evaluator, revoked = ledger.evaluations.device_of(device.address)
     if evaluator == "0x" + "00" * 20 or revoked:
         raise LedgerError(f"device {device.address} is not a registered device: ask the evaluator to run "
                           "`bledger eval device ADDRESS`")
     journal = Journal(state)
     report_signer = ReportSigner(device, ledger.evaluations, sender.chain_id, journal)
-    return report_signer, BatchSubmitter(ledger.evaluations, signer(relayer), journal, device.address, batch_size)
+    return report_signer, BatchSubmitter(ledger.evaluations, relay, journal, device.address, batch_size)
 
 
 def _summary(name: str, r: SubmitReport) -> str:
@@ -48,7 +49,7 @@ def _summary(name: str, r: SubmitReport) -> str:
 @reports_errors
 def submit(
     file: Annotated[Path, typer.Argument(help="Measurement file: .csv, .json or .jsonl.")], rpc: RpcOpt,
-    device_key: DeviceOpt, relayer: RelayOpt = "dev:0", deployment: DeploymentOpt = Path("deployment.json"),
+    device_key: DeviceOpt, relayer: RelayOpt = None, deployment: DeploymentOpt = Path("deployment.json"),
     state: StateOpt = Path("bledger-data/oracle.sqlite"), batch_size: BatchOpt = 100,
 ) -> None:
     """Validate a measurement file, sign each new reading with the device key, submit in batches."""
@@ -60,7 +61,7 @@ def submit(
 @reports_errors
 def watch(
     directory: Annotated[Path, typer.Argument(help="Folder the equipment exports into.")], rpc: RpcOpt,
-    device_key: DeviceOpt, relayer: RelayOpt = "dev:0", deployment: DeploymentOpt = Path("deployment.json"),
+    device_key: DeviceOpt, relayer: RelayOpt = None, deployment: DeploymentOpt = Path("deployment.json"),
     state: StateOpt = Path("bledger-data/oracle.sqlite"), batch_size: BatchOpt = 100,
     interval: Annotated[float, typer.Option(help="Seconds between scans.")] = 2.0,
     rounds: Annotated[int | None, typer.Option(help="Stop after this many scans (default: run until Ctrl-C).")]

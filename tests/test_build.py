@@ -23,6 +23,11 @@ def test_artifacts_match_the_sources(fresh: Path) -> None:
     for name in committed:
         assert json.loads((build.ARTIFACTS_DIR / name).read_text()) == json.loads((fresh / name).read_text()), (
             f"{name} is stale: run `bledger build` and commit the artifacts")
+    safe = build.ARTIFACTS_DIR / build.SAFE_SUBDIR
+    assert sorted(p.name for p in safe.glob("*.json")) == ["Safe.json", "SafeProxyFactory.json"]
+    for path in safe.glob("*.json"):
+        assert json.loads(path.read_text()) == json.loads((fresh / build.SAFE_SUBDIR / path.name).read_text()), (
+            f"safe/{path.name} is stale: run `bledger build` and commit the artifacts")
 
 
 def test_manifest_pins_compiler_and_settings() -> None:
@@ -33,11 +38,13 @@ def test_manifest_pins_compiler_and_settings() -> None:
     lock = json.loads((build.PROJECT_ROOT / "package-lock.json").read_text())["packages"]
     assert lock["node_modules/solc"]["version"] == "0.8.30"
     assert lock["node_modules/@openzeppelin/contracts"]["version"] == "5.4.0"
+    assert lock["node_modules/@safe-global/safe-contracts"]["version"] == "1.4.1"
+    assert "@safe-global/safe-contracts/contracts/Safe.sol" in manifest["safeSources"]
 
 
 def test_no_paris_incompatible_opcodes(fresh: Path) -> None:
     """PUSH0 (0x5f) and MCOPY (0x5e) do not exist before Shanghai/Cancun; walk the code, skipping push data."""
-    for path in fresh.glob("*.json"):
+    for path in [*fresh.glob("*.json"), *fresh.glob("safe/*.json")]:
         if path.name == "build.json":
             continue
         code = bytes.fromhex(json.loads(path.read_text())["deployedBytecode"][2:])

@@ -67,7 +67,7 @@ def test_expired_facility_cannot_produce(world: World) -> None:
 def test_only_moe_decides_and_only_once(world: World) -> None:
     certs = world.ledger.certificates
     lot_id = certs.apply(world.recycler, world.application())
-    for wrong in (world.motie, world.recycler, world.governance):
+    for wrong in (world.motie, world.recycler, world.deployer):
         reverts(partial(certs.certify, wrong, lot_id), "AccessControlUnauthorizedAccount", account=wrong.address)
     certs.reject(world.moe, lot_id, b"\x05" * 32)
     assert certs.lot(lot_id).status == LotStatus.REJECTED

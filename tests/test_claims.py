@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import partial
 
+from chain_client.events import events_in
+from chain_client import rule_changes
 from chain_client.claims import Allocation, ClaimRequest
 from chain_client.passports import ModelSpec
 from chain_client.vocabulary import (
@@ -129,7 +131,7 @@ def test_only_motie_decides_once(world: World) -> None:
     lot_id = world.lot_held_by_cell_maker(LI, 50_000)
     claims = world.ledger.claims
     claim_id = claims.open(world.cell_maker, request(world, [Allocation(lot_id, 50_000)]))
-    for wrong in (world.moe, world.cell_maker, world.governance):
+    for wrong in (world.moe, world.cell_maker, world.deployer):
         reverts(partial(claims.attest, wrong, claim_id), "AccessControlUnauthorizedAccount", account=wrong.address)
         reverts(partial(claims.reject, wrong, claim_id), "AccessControlUnauthorizedAccount")
     claims.attest(world.motie, claim_id)
@@ -189,9 +191,9 @@ def test_targets_are_governance_data(world: World) -> None:
     assert claims.milestone_years() == [2031, 2036]
     reverts(lambda: claims.set_targets(world.motie, 2040, world.now, {LI: 2000}), "AccessControlUnauthorizedAccount",
             account=world.motie.address)
-    reverts(lambda: claims.set_targets(world.governance, 2040, world.now, {LI: 10_001}), "TargetsInvalidMilestone")
-    reverts(lambda: claims.set_targets(world.governance, 2040, 0, {LI: 100}), "TargetsInvalidMilestone")
-    receipt = claims.set_targets(world.governance, 2031, world.now, {LI: 9_000})
-    events = claims.targets.events.TargetsSet().process_receipt(receipt)
-    assert events[0]["args"]["minimumBps"][LI] == 9_000
+    reverts(lambda: world.govern(rule_changes.targets(world.ledger, 2040, world.now, {LI: 10_001})),
+            "TargetsInvalidMilestone")
+    reverts(lambda: world.govern(rule_changes.targets(world.ledger, 2040, 0, {LI: 100})), "TargetsInvalidMilestone")
+    receipt = world.govern(rule_changes.targets(world.ledger, 2031, world.now, {LI: 9_000}))
+    assert events_in(claims.targets, "TargetsSet", receipt)[0]["minimumBps"][LI] == 9_000
     assert claims.milestone_years() == [2031, 2036]

@@ -33,6 +33,7 @@ def test_demo_reports_ratios_next_to_eu_minimums() -> None:
     assert "Original -> handover -> InService -> handover -> Removed -> handover -> Repurposed" in flat
     assert "grade computed on-chain: upper" in flat and "shipped at 28 % state of charge" in flat
     assert "tainted=True, meets=False" in out
+    assert "refused before the delay, executed after 48 h (chain time travelled): limit now 25 %" in flat
 
 
 def claim_file(tmp_path: Path, **overrides: object) -> Path:
@@ -75,11 +76,13 @@ def test_broken_json_names_the_line(tmp_path: Path) -> None:
 
 def test_role_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) -> None:
     """A whole cycle through the CLI on anvil, with the deployment file as the only shared state."""
-    gov, moe, motie, _molit, recycler, cell_maker = (a.address for a in dev_accounts(6))
+    gov, moe, motie, molit, recycler, cell_maker = (a.address for a in dev_accounts(6))
     dep = str(tmp_path / "deployment.json")
     common = ["--rpc", anvil_node.url, "--deployment", dep]
-    run("deploy", "--rpc", anvil_node.url, "--out", dep, "--key", "dev:0", "--moe", moe, "--motie", motie)
-    assert json.loads(Path(dep).read_text())["governance"] == gov
+    run("deploy", "--rpc", anvil_node.url, "--out", dep, "--key", "dev:0", "--moe", moe, "--motie", motie,
+        "--molit", molit)
+    written = json.loads(Path(dep).read_text())
+    assert written["deployer"] == gov and written["governance"] == written["committee"]["timelock"] != gov
     run("registry", "register", recycler, "--role", "recycler", *common, "--key", "dev:1")
     run("registry", "register", cell_maker, "--role", "cell_maker", *common, "--key", "dev:2")
     run("battery", "prefix", "KR:KC", "--holder", cell_maker, *common, "--key", "dev:2")
@@ -160,10 +163,11 @@ def test_model_data_sheets_are_validated(tmp_path: Path) -> None:
 
 
 def test_battery_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) -> None:
-    gov, _moe, motie, molit, maker, ev_maker = (a.address for a in dev_accounts(6))
+    gov, moe, motie, molit, maker, ev_maker = (a.address for a in dev_accounts(6))
     dep = str(tmp_path / "deployment.json")
     common = ["--rpc", anvil_node.url, "--deployment", dep, "--data", str(tmp_path / "data")]
-    run("deploy", "--rpc", anvil_node.url, "--out", dep, "--key", "dev:0", "--motie", motie, "--molit", molit)
+    run("deploy", "--rpc", anvil_node.url, "--out", dep, "--key", "dev:0", "--moe", moe, "--motie", motie,
+        "--molit", molit)
     run("registry", "register", maker, "--role", "cell_maker", "--rpc", anvil_node.url, "--deployment", dep,
         "--key", "dev:2")
     run("registry", "register", ev_maker, "--role", "ev_maker", "--rpc", anvil_node.url, "--deployment", dep,
@@ -269,3 +273,74 @@ def test_safety_and_oracle_commands_against_a_node(tmp_path: Path, anvil_node: A
     assert result.exit_code == 1 and "StorageCapacityExceeded" in result.output
     run("storage", "release", "ICHEON-1", "KR:KC:0001", *node, "--key", "dev:10")
     assert gov
+
+
+def test_governance_commands_against_a_node(tmp_path: Path, anvil_node: AnvilNode) -> None:
+    """A rule change through the committee by CLI: propose, approve, schedule, wait, execute; status all along."""
+    from chain_client.backends import RpcBackend
+
+    gov, moe, motie, molit, transporter = (a.address for a in dev_accounts(5))
+    dep, proposals = str(tmp_path / "deployment.json"), str(tmp_path / "proposals")
+    node = ["--rpc", anvil_node.url, "--deployment", dep]
+    gv = [*node, "--proposals", proposals]
+    run("deploy", *node[:2], "--out", dep, "--key", "dev:0", "--moe", moe, "--motie", motie, "--molit", molit,
+        "--delay", "600")
+    result = runner.invoke(app, ["governance", "propose", "soc-limit", "25", *gv, "--key", "dev:0"])
+    assert result.exit_code == 1 and f"{gov} is not a member of the policy committee" in result.output
+    result = runner.invoke(app, ["governance", "propose", "soc-limit", "0", *gv, "--key", "dev:1"])
+    assert result.exit_code == 1 and "TransportInvalidPolicy(maxSocBps=0)" in result.output
+    out = run("governance", "propose", "soc-limit", "25", *gv, "--key", "dev:1")
+    assert "proposed: transport SOC limit: 25 %" in out and "1 of 2 signatures (moe)" in out
+    op = re.search(r"operation (0x[0-9a-f]{64})", out).group(1)  # type: ignore[union-attr]
+    result = runner.invoke(app, ["governance", "execute", op[:10], *gv, "--key", "dev:1"])
+    assert result.exit_code == 1 and "1 of 2 signatures: more ministries must approve" in result.output
+    assert "2 of 2 signatures (motie, moe)" in run("governance", "approve", op[:10], *gv, "--key", "dev:2")
+    assert "executable from" in run("governance", "execute", op[:10], *gv, "--key", "dev:3")
+    assert "waiting, ready" in run("governance", "status", *gv)
+    result = runner.invoke(app, ["governance", "execute", op[:10], *gv, "--key", "dev:3"])
+    assert result.exit_code == 1 and "the delay runs until" in result.output
+    RpcBackend(anvil_node.url).advance_time(601)
+    assert "executed: transport SOC limit: 25 %" in run("governance", "execute", op, *gv, "--key", "dev:4")
+    assert "done" in run("governance", "status", *gv)
+    run("registry", "register", transporter, "--role", "transporter", *node, "--key", "dev:1")
+    out = runner.invoke(app, ["transport", "ship", "KR:X:1", gov, gov, "--soc", "28", *node, "--key", "dev:4"]).output
+    assert "maxSocBps=2500" in out or "RegistryUnknownParticipant" in out
+
+
+def test_no_command_signs_with_a_key_nobody_chose(tmp_path: Path, anvil_node: AnvilNode,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BLEDGER_KEY", raising=False)
+    _gov, moe, motie, molit, recycler = (a.address for a in dev_accounts(5))
+    dep = str(tmp_path / "deployment.json")
+    node = ["--rpc", anvil_node.url, "--deployment", dep]
+    result = runner.invoke(app, ["deploy", *node[:2], "--out", dep, "--moe", moe, "--motie", motie, "--molit", molit])
+    assert result.exit_code == 1 and "no signing key chosen" in result.output
+    assert not Path(dep).exists()
+    run("deploy", *node[:2], "--out", dep, "--key", "dev:0", "--moe", moe, "--motie", motie, "--molit", molit)
+    for command in (["registry", "register", recycler, "--role", "recycler"], ["cert", "decide", "certify", "1"],
+                    ["registry", "status", "suspend", recycler]):
+        result = runner.invoke(app, [*command, *node])
+        assert result.exit_code == 1 and "no signing key chosen" in result.output, command
+    result = runner.invoke(app, ["oracle", "submit", str(tmp_path / "x.csv"), *node, "--device-key", "dev:7"])
+    assert result.exit_code == 1 and "no signing key chosen" in result.output
+
+
+def test_dev_keys_are_refused_off_a_dev_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BLEDGER_ALLOW_DEV_KEYS", raising=False)
+    _gov, moe, motie, molit = (a.address for a in dev_accounts(4))
+    dep = str(tmp_path / "deployment.json")
+    with AnvilNode(extra_args=["--chain-id", "4242"]) as other:
+        node = ["--rpc", other.url, "--deployment", dep]
+        deploy = ["deploy", *node[:2], "--out", dep, "--moe", moe, "--motie", motie, "--molit", molit]
+        result = runner.invoke(app, [*deploy, "--key", "dev:0"])
+        assert result.exit_code == 1 and "dev:0 is a public dev key" in result.output and "chain 4242" in result.output
+        assert not Path(dep).exists()
+        run("--allow-dev-keys", *deploy, "--key", "dev:0")
+        monkeypatch.setenv("BL_MOE_KEY", dev_accounts(2)[1].key.hex())
+        run("registry", "register", dev_accounts(6)[5].address, "--role", "recycler", *node, "--key", "env:BL_MOE_KEY")
+        result = runner.invoke(app, ["registry", "register", dev_accounts(7)[6].address, "--role", "recycler", *node,
+                                     "--key", "dev:1"])
+        assert result.exit_code == 1 and "public dev key" in result.output
+        result = runner.invoke(app, ["oracle", "submit", str(tmp_path / "x.csv"), *node, "--device-key", "dev:7",
+                                     "--relayer", "env:BL_MOE_KEY"])
+        assert result.exit_code == 1 and "dev:7 is a public dev key" in result.output

@@ -7,6 +7,8 @@ from dataclasses import replace
 import pytest
 from eth_account import Account
 
+from chain_client.events import events_in
+from chain_client import rule_changes
 from chain_client.evaluations import Grade, sign_report
 from chain_client.passports import battery_id
 from chain_client.rules import DEFAULT_GRADING, FaultFlag, GradingPolicy
@@ -142,12 +144,12 @@ def test_removal_needs_a_valid_evaluation(in_service: World) -> None:
 def test_the_committee_versions_the_grading_policy(in_service: World) -> None:
     w, ev = in_service, in_service.ledger.evaluations
     stricter = GradingPolicy(upper_above_soh_bps=8_500, middle_above_soh_bps=6_000)
-    reverts(lambda: ev.set_policy(w.molit, stricter), "AccessControlUnauthorizedAccount", account=w.molit.address)
-    reverts(lambda: ev.set_policy(w.governance, GradingPolicy(5_000, 6_000)), "EvaluationInvalidPolicy")
-    reverts(lambda: ev.set_policy(w.governance, GradingPolicy(validity_seconds=0)), "EvaluationInvalidPolicy")
-    reverts(lambda: ev.set_policy(w.governance, GradingPolicy(upper_paths=1 << 7)), "EvaluationInvalidPolicy")
-    receipt = ev.set_policy(w.governance, stricter)
-    assert ev.contract.events.GradingPolicySet().process_receipt(receipt)[0]["args"]["version"] == 2
+    for alone in (w.moe, w.molit):
+        reverts(lambda: ev.set_policy(alone, stricter), "AccessControlUnauthorizedAccount", account=alone.address)
+    for bad in (GradingPolicy(5_000, 6_000), GradingPolicy(validity_seconds=0), GradingPolicy(upper_paths=1 << 7)):
+        reverts(lambda: w.govern(rule_changes.grading_policy(w.ledger, bad)), "EvaluationInvalidPolicy")
+    receipt = w.govern(rule_changes.grading_policy(w.ledger, stricter))
+    assert events_in(ev.contract, "GradingPolicySet", receipt)[0]["version"] == 2
     ev.submit_report(w.portal, w.report(BAT, 8_000))
     e = ev.evaluation(BAT)
     assert (e.grade, e.policy_version) == (Grade.MIDDLE, 2)

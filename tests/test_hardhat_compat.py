@@ -61,7 +61,8 @@ def test_python_attaches_to_a_suite_hardhat_deployed(tmp_path: Path, anvil_node:
         "BLEDGER_RPC": anvil_node.url, "BLEDGER_DEPLOYER_KEY": gov.key.hex(), "BLEDGER_DEPLOYMENT": str(out),
         "BLEDGER_MOE": moe.address, "BLEDGER_MOTIE": motie.address, "BLEDGER_MOLIT": molit.address})
     deployment = Deployment.load(out)
-    assert (deployment.tool, deployment.governance) == ("hardhat", gov.address)
+    assert (deployment.tool, deployment.deployer) == ("hardhat", gov.address)
+    assert deployment.governance == deployment.committee["timelock"] == deployment.contracts["PolicyTimelock"]
     backend = RpcBackend(anvil_node.url)
     sender = TxSender(backend.w3)
     ledger = Ledger(backend.w3, deployment, sender)
@@ -69,6 +70,10 @@ def test_python_attaches_to_a_suite_hardhat_deployed(tmp_path: Path, anvil_node:
         assert backend.w3.eth.get_code(backend.w3.to_checksum_address(address)), f"{name} has no code"
     assert ledger.claims.milestone_years() == [2031, 2036]
     assert ledger.logistics.max_soc_bps() == 3_000
+    assert ledger.registry.governance_admin() == deployment.governance
+    assert (ledger.committee.threshold(), sorted(ledger.committee.members())) == (2, sorted([moe.address, motie.address,
+                                                                                            molit.address]))
+    assert not ledger.committee.has_role("PROPOSER_ROLE", gov.address)
     ledger.registry.register(moe, recycler.address, [BusinessRole.RECYCLER])
     assert ledger.registry.is_active(recycler.address, BusinessRole.RECYCLER)
     assert ledger.certificates.lot(1).status == LotStatus.NONE

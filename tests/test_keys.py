@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -33,10 +34,45 @@ def test_environment_and_dev_keys(monkeypatch: pytest.MonkeyPatch) -> None:
         load_account("env:BL_TEST_KEY")
     with pytest.raises(KeyError_, match="is not set"):
         load_account("env:BL_UNSET_KEY")
-    # the well-known first account of the dev mnemonic
+    # the well-known first account of the dev mnemonic, accepted on a dev chain only (or when allowed)
     assert dev_accounts(1)[0].address == "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+    assert load_account("dev:0", chain_id=31337).address == dev_accounts(1)[0].address
+    assert load_account("dev:1", chain_id=1337).address == dev_accounts(2)[1].address
+    assert load_account("dev:0", chain_id=4242, allow_dev_keys=True).address == dev_accounts(1)[0].address
+    for chain_id in (None, 1, 4242, 131277322940537):
+        with pytest.raises(KeyError_, match="public dev key"):
+            load_account("dev:0", chain_id=chain_id)
     with pytest.raises(KeyError_, match="unknown key source"):
         load_account("file:/x")
     monkeypatch.delenv("BLEDGER_KEY_PASSWORD", raising=False)
     with pytest.raises(KeyError_, match="password missing"):
         load_account("keystore:/x")
+
+
+def test_a_keystore_is_never_readable_by_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mode 0600 from creation on, whatever the umask, also when replacing a file that was 0644."""
+    seen: list[int] = []
+    real_open, real_replace = os.open, os.replace
+
+    def watching_open(path: str, flags: int, mode: int = 0o777) -> int:
+        fd = real_open(path, flags, mode)
+        seen.append(os.fstat(fd).st_mode & 0o777)  # the mode the moment the file exists
+        return fd
+
+    def watching_replace(src: Path, dst: Path) -> None:
+        seen.append(os.stat(src).st_mode & 0o777)  # the mode when it takes the keystore's name, content written
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "open", watching_open)
+    monkeypatch.setattr(os, "replace", watching_replace)
+    old = os.umask(0)
+    try:
+        path = tmp_path / "key.json"
+        path.write_text("old")
+        path.chmod(0o644)
+        to_keystore(Account.create(), path, "pw")
+    finally:
+        os.umask(old)
+    assert len(seen) == 2 and set(seen) == {0o600}
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["key.json"]

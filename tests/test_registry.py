@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from eth_account import Account
 
-from chain_client.vocabulary import MOE_ROLE, BusinessRole, ParticipantStatus, identifier
-from tests.conftest import DAY, FACILITY, World
+from chain_client import rule_changes
+from chain_client.governance import RuleChange
+from chain_client.passports import ModelSpec
+from chain_client.vocabulary import (
+    MOE_ROLE,
+    MOLIT_ROLE,
+    BatteryCategory,
+    BusinessRole,
+    ParticipantStatus,
+    identifier,
+)
+from tests.conftest import COMMITTEE_DELAY, DAY, FACILITY, FACILITY2, MODEL_METALS, World
 from tests.helpers import reverts
 
 
@@ -76,17 +86,132 @@ def test_roles_can_be_granted_and_removed_by_their_authority(world: World) -> No
     assert reg.is_active(world.processor.address, BusinessRole.MATERIAL_PROCESSOR)
 
 
-def test_only_governance_grants_authorities_and_maps_roles(world: World) -> None:
+def test_only_the_committee_grants_authorities_and_maps_roles(world: World) -> None:
     reg = world.ledger.registry
-    reverts(lambda: reg.grant_authority(world.moe, "moe", world.stranger.address),
-            "AccessControlUnauthorizedAccount", account=world.moe.address)
-    reverts(lambda: world.sender.submit(world.moe, reg.contract.functions.setRoleAuthority(
-        int(BusinessRole.CELL_MAKER), MOE_ROLE)), "AccessControlUnauthorizedAccount", account=world.moe.address)
-    world.sender.submit(world.governance, reg.contract.functions.setRoleAuthority(int(BusinessRole.CELL_MAKER),
-                                                                                  MOE_ROLE))
+    for caller in (world.moe, world.deployer):
+        reverts(lambda: world.sender.submit(caller, reg.contract.functions.grantRole(MOE_ROLE, world.stranger.address)),
+                "AccessControlUnauthorizedAccount", account=caller.address)
+        reverts(lambda: world.sender.submit(caller, reg.contract.functions.setRoleAuthority(
+            int(BusinessRole.CELL_MAKER), MOE_ROLE)), "AccessControlUnauthorizedAccount", account=caller.address)
+    assert not reg.has_authority("moe", world.stranger.address)
+    world.govern(rule_changes.role_authority(world.ledger, BusinessRole.CELL_MAKER, "moe"))
     newcomer = Account.create().address
     reg.register(world.moe, newcomer, [BusinessRole.CELL_MAKER])
     assert reg.is_active(newcomer, BusinessRole.CELL_MAKER)
+    ministry = Account.create().address
+    world.govern(rule_changes.grant_authority(world.ledger, "molit", ministry))
+    assert reg.has_authority("molit", ministry)
+
+
+def test_governance_never_administers_a_business_role(world: World) -> None:
+    reg = world.ledger.registry
+    reverts(lambda: world.govern(rule_changes.role_authority(world.ledger, BusinessRole.RECYCLER, "governance")),
+            "RegistryInvalidAuthorityRole", authorityRole=b"\0" * 32)
+    assert reg.contract.functions.roleAuthority(int(BusinessRole.RECYCLER)).call() == MOE_ROLE
+
+
+SPEC = ModelSpec(BatteryCategory.EV, MODEL_METALS, 60_000)
+
+
+def _dual(world: World) -> str:
+    """recycler2 (MoE) also becomes a cell maker (MOTIE), with the issuer prefix KR:DUAL."""
+    world.ledger.registry.grant_roles(world.motie, world.recycler2.address, [BusinessRole.CELL_MAKER])
+    world.ledger.passports.assign_prefix(world.motie, "KR:DUAL", world.recycler2.address)
+    return str(world.recycler2.address)
+
+
+def test_each_authority_sets_the_status_of_its_own_roles_only(world: World) -> None:
+    reg = world.ledger.registry
+    dual = _dual(world)
+    reg.suspend(world.moe, dual, b"\x01" * 32)
+    assert reg.role_status(dual, BusinessRole.RECYCLER) == ParticipantStatus.SUSPENDED
+    assert reg.role_status(dual, BusinessRole.CELL_MAKER) == ParticipantStatus.ACTIVE
+    assert reg.participant(dual).status == ParticipantStatus.ACTIVE  # still active in a role
+    # checkActive answers per role: no recycler act, cell maker acts still go through
+    reverts(lambda: world.ledger.certificates.apply(world.recycler2, world.application(facility=FACILITY2)),
+            "RegistryParticipantNotActive", account=dual, status=ParticipantStatus.SUSPENDED)
+    assert not reg.is_active(dual, BusinessRole.RECYCLER)
+    assert reg.is_active(dual, BusinessRole.CELL_MAKER)
+    assert reg.is_active(dual, [BusinessRole.RECYCLER, BusinessRole.CELL_MAKER])
+    world.ledger.passports.register_model(world.recycler2, "KR:DUAL:MODEL-1", SPEC)
+    # MOTIE cannot lift MoE's suspension: its own roles are active, so there is nothing for it to reinstate
+    before = reg.participant(dual)
+    reverts(lambda: reg.reinstate(world.motie, dual), "RegistryInvalidStatusTransition", account=dual,
+            **{"from": ParticipantStatus.ACTIVE, "to": ParticipantStatus.ACTIVE})
+    # MOTIE revokes: only the cell maker role goes
+    reg.revoke(world.motie, dual, b"\x02" * 32)
+    after = reg.participant(dual)
+    assert after.revoked_roles == [BusinessRole.CELL_MAKER] and after.suspended_roles == [BusinessRole.RECYCLER]
+    assert after.status == ParticipantStatus.SUSPENDED
+    assert before.suspended_roles == after.suspended_roles
+    reverts(lambda: reg.reinstate(world.motie, dual), "RegistryInvalidStatusTransition",
+            **{"from": ParticipantStatus.REVOKED, "to": ParticipantStatus.ACTIVE})
+    reverts(lambda: reg.grant_roles(world.motie, dual, [BusinessRole.CELL_MAKER]), "RegistryParticipantNotActive",
+            account=dual, status=ParticipantStatus.REVOKED)
+    reverts(lambda: world.ledger.passports.register_model(world.recycler2, "KR:DUAL:MODEL-2", SPEC),
+            "RegistryParticipantNotActive", account=dual, status=ParticipantStatus.REVOKED)
+    # MoE lifts its own suspension: the recycler acts again, the cell maker stays revoked
+    reg.reinstate(world.moe, dual)
+    assert reg.role_status(dual, BusinessRole.RECYCLER) == ParticipantStatus.ACTIVE
+    assert reg.role_status(dual, BusinessRole.CELL_MAKER) == ParticipantStatus.REVOKED
+    assert world.ledger.certificates.apply(world.recycler2, world.application(facility=FACILITY2)) == 1
+
+
+def test_a_suspension_is_not_lifted_by_removing_and_granting_the_role_again(world: World) -> None:
+    reg = world.ledger.registry
+    dual = _dual(world)
+    reg.suspend(world.motie, dual)
+    reg.revoke_roles(world.motie, dual, [BusinessRole.CELL_MAKER])
+    reg.grant_roles(world.motie, dual, [BusinessRole.CELL_MAKER])
+    assert reg.role_status(dual, BusinessRole.CELL_MAKER) == ParticipantStatus.SUSPENDED
+    reverts(lambda: reg.suspend(world.motie, dual), "RegistryInvalidStatusTransition",
+            **{"from": ParticipantStatus.SUSPENDED, "to": ParticipantStatus.SUSPENDED})
+    reverts(lambda: reg.suspend(world.molit, dual), "RegistryUnauthorizedAuthority", caller=world.molit.address,
+            role=BusinessRole.RECYCLER)
+
+
+def test_a_business_revoked_by_every_authority_is_revoked(world: World) -> None:
+    reg = world.ledger.registry
+    dual = _dual(world)
+    reg.revoke(world.moe, dual)
+    assert reg.participant(dual).status == ParticipantStatus.ACTIVE
+    reverts(lambda: reg.revoke(world.moe, dual), "RegistryInvalidStatusTransition",
+            **{"from": ParticipantStatus.REVOKED, "to": ParticipantStatus.REVOKED})
+    reg.revoke(world.motie, dual)
+    assert reg.participant(dual).status == ParticipantStatus.REVOKED
+    reverts(lambda: reg.grant_roles(world.motie, dual, [BusinessRole.MATERIAL_PROCESSOR]),
+            "RegistryParticipantNotActive", status=ParticipantStatus.REVOKED)
+
+
+def test_authorities_are_never_businesses(world: World) -> None:
+    reg = world.ledger.registry
+    governance = world.deployment.governance
+    for authority in (world.moe.address, world.motie.address, world.molit.address, governance):
+        reverts(lambda: reg.register(world.moe, authority, [BusinessRole.RECYCLER]),
+                "RegistryAuthorityCannotBeBusiness", account=authority)
+        assert reg.participant(authority).status == ParticipantStatus.NONE
+    # a registered business cannot become an authority, governance cannot become a ministry
+    check = world.govern  # the committee's decision fails on-chain, at the latest when the timelock executes it
+    reverts(lambda: check(rule_changes.grant_authority(world.ledger, "moe", world.recycler.address)),
+            "RegistryBusinessCannotBeAuthority", account=world.recycler.address, role=MOE_ROLE)
+    reverts(lambda: check(rule_changes.grant_authority(world.ledger, "molit", governance)),
+            "RegistryGovernanceCannotBeMinistry", account=governance, role=MOLIT_ROLE)
+    assert not reg.has_authority("moe", world.recycler.address)
+    assert not reg.has_authority("molit", governance)
+
+
+def test_a_ministry_cannot_become_governance(world: World) -> None:
+    """The default admin moves only by the two-step, delayed transfer, and never to a ministry."""
+    reg = world.ledger.registry
+    reverts(lambda: world.govern(RuleChange.of(reg.contract, "grantRole", [b"\0" * 32, world.moe.address], "")),
+            "AccessControlEnforcedDefaultAdminRules")
+    world.govern(RuleChange.of(reg.contract, "beginDefaultAdminTransfer", [world.moe.address], "to MoE"))
+    reverts(lambda: world.sender.submit(world.moe, reg.contract.functions.acceptDefaultAdminTransfer()),
+            "AccessControlEnforcedDefaultAdminDelay")
+    world.backend.advance_time(COMMITTEE_DELAY + 1)
+    reverts(lambda: world.sender.submit(world.moe, reg.contract.functions.acceptDefaultAdminTransfer()),
+            "RegistryGovernanceCannotBeMinistry", account=world.moe.address, role=b"\0" * 32)
+    assert reg.governance_admin() == world.deployment.governance
 
 
 def test_facility_rules(world: World) -> None:
@@ -98,7 +223,9 @@ def test_facility_rules(world: World) -> None:
     reverts(lambda: reg.register_facility(world.moe, fid, world.recycler.address, now, now),
             "RegistryInvalidValidity", validFrom=now, validUntil=now)
     reverts(lambda: reg.register_facility(world.motie, fid, world.recycler.address, now, now + DAY),
-            "RegistryUnauthorizedAuthority", caller=world.motie.address)
+            "RegistryUnauthorizedAuthority", caller=world.motie.address, role=BusinessRole.RECYCLER)
+    reverts(lambda: reg.register_facility(world.moe, fid, world.transporter.address, now, now + DAY),
+            "RegistryMissingRole", account=world.transporter.address, anyOfRoles=1)
     reverts(lambda: reg.register_facility(world.moe, fid, world.stranger.address, now, now + DAY),
             "RegistryUnknownParticipant", account=world.stranger.address)
     assert reg.facility(fid).operator == "0x" + "00" * 20
@@ -110,3 +237,24 @@ def test_facility_rules(world: World) -> None:
     reverts(lambda: reg.renew_facility(world.moe, fid, now + 20 * DAY), "RegistryFacilityNotValid")
     reverts(lambda: reg.revoke_facility(world.moe, identifier("NOPE")), "RegistryUnknownFacility")
 
+
+
+def test_only_the_recyclers_authority_manages_facilities(world: World) -> None:
+    """An operator that is also a cell maker (MOTIE) does not let MOTIE touch its recycling facility."""
+    reg = world.ledger.registry
+    dual = _dual(world)
+    fid, now = identifier("DUAL-PLANT"), world.now
+    reverts(lambda: reg.register_facility(world.motie, fid, dual, now, now + DAY), "RegistryUnauthorizedAuthority",
+            caller=world.motie.address, role=BusinessRole.RECYCLER)
+    reverts(lambda: reg.renew_facility(world.motie, FACILITY2, now + 900 * DAY), "RegistryUnauthorizedAuthority",
+            caller=world.motie.address, role=BusinessRole.RECYCLER)
+    reverts(lambda: reg.revoke_facility(world.motie, FACILITY2), "RegistryUnauthorizedAuthority",
+            caller=world.motie.address, role=BusinessRole.RECYCLER)
+    f = reg.facility(FACILITY2)
+    assert (f.valid_until, f.revoked) == (now + 365 * DAY, False)
+    assert reg.facility(fid).operator == "0x" + "00" * 20
+    # a cell maker that is not a recycler cannot operate a recycling facility
+    reverts(lambda: reg.register_facility(world.moe, fid, world.cell_maker.address, now, now + DAY),
+            "RegistryMissingRole", account=world.cell_maker.address)
+    reg.register_facility(world.moe, fid, dual, now, now + DAY)
+    reg.revoke_facility(world.moe, fid)

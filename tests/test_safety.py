@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from chain_client import rule_changes
 from chain_client.logistics import InspectionKind
 from chain_client.passports import battery_id
 from chain_client.rules import DEFAULT_INSPECTION
@@ -86,9 +87,10 @@ def test_dispatch_above_the_state_of_charge_limit_is_refused(removed: World) -> 
             "RegistryMissingRole", account=world.dismantler.address)
     reverts(lambda: lg.ship(world.transporter, BAT, world.stranger.address, world.storage.address, 100, 9),
             "RegistryUnknownParticipant", account=world.stranger.address)
-    reverts(lambda: lg.set_max_soc(world.moe, 5_000), "AccessControlUnauthorizedAccount")  # a committee rule
-    reverts(lambda: lg.set_max_soc(world.governance, 0), "TransportInvalidPolicy", maxSocBps=0)
-    lg.set_max_soc(world.governance, 2_500)
+    reverts(lambda: lg.set_max_soc(world.motie, 5_000), "AccessControlUnauthorizedAccount")
+    reverts(lambda: lg.set_max_soc(world.moe, 2_500), "AccessControlUnauthorizedAccount")  # a committee decision
+    reverts(lambda: world.govern(rule_changes.soc_limit(world.ledger, 0)), "TransportInvalidPolicy", maxSocBps=0)
+    world.govern(rule_changes.soc_limit(world.ledger, 2_500))
     reverts(lambda: lg.ship(world.transporter, BAT, world.ev_maker.address, world.storage.address, 2_600, 9),
             "TransportStateOfChargeTooHigh", socBps=2_600, maxSocBps=2_500)
 

@@ -41,3 +41,21 @@ def test_decoding_of_standard_reverts() -> None:
     assert decode_revert(bytes.fromhex("deadbeef")).name == "UnknownRevert"
     assert str(decode_revert("0x" + bytes.fromhex("08c379a0").hex() + encode(["string"], ["x"]).hex())) == \
         "Error(message='x')"
+
+
+def test_revert_data_holding_quote_bytes_decodes(world: World) -> None:
+    """eth-tester prints raw revert data as a Python bytes literal: a 0x27 byte (') switches it to double quotes,
+    0x22 and 0x27 together to escapes. Each decodes to its custom error, estimated or mined and replayed."""
+    certs = world.ledger.certificates.contract.functions
+    for lot in (0x27, 0x2227, 0x5C27):
+        reverts(lambda: world.sender.submit(world.moe, certs.certifyLot(lot)), "CertificatesUnknownLot", lotId=lot)
+        reverts(lambda: world.sender.submit(world.moe, certs.certifyLot(lot), gas=100_000), "CertificatesUnknownLot",
+                lotId=lot)
+
+
+def test_an_error_string_revert_decodes_on_every_backend(world: World) -> None:
+    """A require-string revert (the Safe's ``GS0xx`` codes) is ``Error(message)`` on both backends."""
+    safe = world.ledger.committee.safe.functions
+    reverts(lambda: world.sender.submit(world.stranger, safe.changeThreshold(1)), "Error", message="GS031")
+    reverts(lambda: world.sender.submit(world.stranger, safe.changeThreshold(1), gas=100_000), "Error",
+            message="GS031")

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 from eth_account import Account
 
+from chain_client import rule_changes
 from chain_client.claims import Allocation, ClaimRequest
 from chain_client.evaluations import Grade, sign_device_registration
 from chain_client.logistics import InspectionKind
@@ -95,7 +96,7 @@ def test_issuer_prefixes_are_assigned_once_by_the_authority_of_the_role(world: W
     p = world.ledger.passports
     reverts(lambda: p.assign_prefix(world.motie, "KR:KCELL", world.cell_maker2.address), "PassportPrefixTaken",
             prefixHash=identifier("KR:KCELL"), holder=world.cell_maker.address)
-    for wrong in (world.moe, world.molit, world.cell_maker, world.governance):
+    for wrong in (world.moe, world.molit, world.cell_maker, world.deployer):
         reverts(lambda w=wrong: p.assign_prefix(w, "KR:NEW", world.cell_maker2.address),  # type: ignore[misc]
                 "AccessControlUnauthorizedAccount", account=wrong.address)
     reverts(lambda: p.assign_prefix(world.motie, "KR:NEW", world.recycler.address), "RegistryMissingRole")
@@ -159,7 +160,8 @@ def test_the_grade_to_path_mapping_is_versioned_policy(world: World) -> None:
     p, ev = world.ledger.passports, world.ledger.evaluations
     bid = _removed_battery(world, "KR:KCELL:EV:300001", 6_000)  # middle grade
     _at_reuser(world, bid)
-    ev.set_policy(world.governance, GradingPolicy(middle_paths=paths_mask([S.REUSED])))  # the committee narrows it
+    world.govern(rule_changes.grading_policy(world.ledger, GradingPolicy(middle_paths=paths_mask([S.REUSED]))))
+    # (the committee narrowed it)
     reverts(lambda: p.start_second_life(world.reuser, bid, "KR:REUSE:C:1", S.REPURPOSED), "EvaluationGradeForbids",
             grade=Grade.MIDDLE, path=S.REPURPOSED)
     p.start_second_life(world.reuser, bid, "KR:REUSE:C:1", S.REUSED)
@@ -257,9 +259,11 @@ def test_the_inspection_policy_is_the_committees(world: World) -> None:
     for wrong in (world.motie, world.moe, world.inspector):
         reverts(lambda w=wrong: ins.set_policy(w, DEFAULT_INSPECTION), "AccessControlUnauthorizedAccount",  # type: ignore[misc]
                 account=wrong.address)
-    reverts(lambda: ins.set_policy(world.governance, replace(DEFAULT_INSPECTION, max_validity_seconds=0)),
+    reverts(lambda: world.govern(rule_changes.inspection_policy(world.ledger, replace(DEFAULT_INSPECTION,
+                                                                                      max_validity_seconds=0))),
             "InspectionInvalidPolicy")
-    ins.set_policy(world.governance, replace(DEFAULT_INSPECTION, max_validity_seconds=10 * DAY))
+    world.govern(rule_changes.inspection_policy(world.ledger, replace(DEFAULT_INSPECTION,
+                                                                      max_validity_seconds=10 * DAY)))
     assert ins.policy().max_validity_seconds == 10 * DAY
 
 
@@ -365,12 +369,12 @@ def test_release_returns_only_what_the_claim_consumed(world: World) -> None:
     usage = claims.address
     assert certs.consumed(usage, claim_id, lot_id, world.cell_maker.address) == 4_000
     # a consumer contract wired by governance (here an account, as a rogue contract would) cannot mint by release
-    world.sender.submit(world.governance, certs.contract.functions.setConsumer(world.stranger.address, True))
+    world.govern(certs.contract.functions.setConsumer(world.stranger.address, True))
     release = certs.contract.functions.release(lot_id, world.cell_maker.address, 1_000, claim_id)
     reverts(lambda: world.sender.submit(world.stranger, release), "CertificatesReleaseExceedsConsumed",
             lotId=lot_id, claimId=claim_id, consumed=0, grams=1_000)
-    reverts(lambda: world.sender.submit(world.governance, certs.contract.functions.setConsumer(
-        "0x" + "00" * 20, True)), "CertificatesZeroAddress")
+    reverts(lambda: world.govern(certs.contract.functions.setConsumer("0x" + "00" * 20, True)),
+            "CertificatesZeroAddress")
     claims.reject(world.motie, claim_id)
     assert certs.balance(lot_id, world.cell_maker.address) == 10_000
     assert certs.consumed(usage, claim_id, lot_id, world.cell_maker.address) == 0
@@ -420,16 +424,15 @@ def test_book_and_claim_does_not_count_unless_the_committee_says_so(world: World
     assert (c.custody_counts, c.share_bps[LI], c.meets) == (False, 0, False)
     reverts(lambda: world.sender.submit(world.motie, claims.targets.functions.setCustodyModelCounts(
         int(CustodyModel.BOOK_AND_CLAIM), True)), "AccessControlUnauthorizedAccount", account=world.motie.address)
-    world.sender.submit(world.governance, claims.targets.functions.setCustodyModelCounts(
-        int(CustodyModel.BOOK_AND_CLAIM), True))
+    world.govern(rule_changes.custody_model_counts(world.ledger, CustodyModel.BOOK_AND_CLAIM, True))
     assert claims.compliance(claim_id, 2031).meets
 
 
 def test_wiring_refuses_the_zero_address(world: World) -> None:
     zero = "0x" + "00" * 20
     p = world.ledger.passports
-    reverts(lambda: world.sender.submit(world.governance, p.contract.functions.setSafetyContracts(
-        zero, world.ledger.inspections.address)), "PassportZeroAddress")
+    reverts(lambda: world.govern(rule_changes.safety_contracts(world.ledger, zero, world.ledger.inspections.address)),
+            "PassportZeroAddress")
     reverts(lambda: world.sender.submit(world.motie, p.contract.functions.setSafetyContracts(
         world.ledger.evaluations.address, world.ledger.inspections.address)), "AccessControlUnauthorizedAccount")
     assert p.contract.functions.evaluations().call() == world.ledger.evaluations.address

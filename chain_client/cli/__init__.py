@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from chain_client.cli import battery, certificates, claims, registry, safety, suite
+from typing import Annotated
+
+from chain_client.cli import battery, certificates, claims, governance, registry, safety, suite
+from chain_client.cli.common import KeyPolicy
 from oracles import cli as oracle_cli
 
 app = typer.Typer(
@@ -13,6 +16,19 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def main(
+    allow_dev_keys: Annotated[bool, typer.Option(
+        "--allow-dev-keys", envvar="BLEDGER_ALLOW_DEV_KEYS",
+        help="Accept the public dev:N keys on a chain whose id is not 31337 or 1337 (throwaway chains only).")]
+    = False,
+) -> None:
+    """Battery Ledger: certified recycled battery materials on a permissioned EVM chain."""
+    KeyPolicy.allow_dev_keys = allow_dev_keys
+
+
 suite.attach(app)
 app.add_typer(registry.app, name="registry", help="Business registration (authorities).")
 app.add_typer(certificates.app, name="cert", help="Production certificates (recyclers, MoE, holders).")
@@ -23,3 +39,5 @@ app.add_typer(safety.inspections, name="inspect", help="Safety inspections (insp
 app.add_typer(safety.transport, name="transport", help="Shipment legs (transporters).")
 app.add_typer(safety.storage, name="storage", help="Storage sites (storage operators).")
 app.add_typer(oracle_cli.app, name="oracle", help="Sign and submit equipment measurement files.")
+app.add_typer(governance.app, name="governance",
+              help="The ministries' policy committee: propose, approve, execute rule changes; status.")

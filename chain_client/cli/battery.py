@@ -47,7 +47,7 @@ def _index(data: Path) -> BatteryIndex:
     return BatteryIndex(data / "index.sqlite")
 
 
-def ensure_on_chain(ledger: Ledger, data: Path, caller_key: str, ident: str) -> bytes:
+def ensure_on_chain(ledger: Ledger, data: Path, caller_key: str | None, ident: str) -> bytes:
     """The battery's id; a battery known only through an anchored batch first gets its own record, by proof."""
     bid = battery_id(ident)
     if ledger.passports.battery(bid).status != BatteryStatus.NONE:
@@ -65,7 +65,7 @@ def ensure_on_chain(ledger: Ledger, data: Path, caller_key: str, ident: str) -> 
 @reports_errors
 def model(
     data_sheet: Annotated[Path, typer.Argument(help="The model's public data sheet (JSON, DIN DKE SPEC 99100 names).")],
-    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0",
+    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None,
     relayer: RelayerOpt = None, data: DataOpt = Path("bledger-data"),
 ) -> None:
     """Register a battery model once (manufacturer): its category and the hash of its data sheet go on-chain."""
@@ -82,7 +82,7 @@ def model(
 def prefix(
     prefix_: Annotated[str, typer.Argument(metavar="PREFIX", help="Issuer prefix IAC:CIN, e.g. KR:KCELL.")],
     holder: Annotated[str, typer.Option(help="Address of the cell maker or reuse business that gets it.")],
-    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0",
+    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None,
     relayer: RelayerOpt = None,
 ) -> None:
     """Assign an issuer prefix to a maker, for good (the authority of its role, e.g. MOTIE). Only its holder can then
@@ -96,7 +96,7 @@ def prefix(
 @reports_errors
 def register(
     ident: Annotated[str, typer.Argument(metavar="ID", help="Battery identifier.")], model_name: str, rpc: RpcOpt,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
     data: DataOpt = Path("bledger-data"), record: EvidenceOpt = None,
     manufacturing_date: Annotated[str | None, typer.Option(help="Passport record: ISO date (-time).")] = None,
     plant: Annotated[str | None, typer.Option(help="Passport record: the plant (of the model's data sheet).")] = None,
@@ -134,7 +134,7 @@ def register(
 @reports_errors
 def import_(
     file: Annotated[Path, typer.Argument(help="CSV (with header) or JSON Lines file.")], rpc: RpcOpt,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
     data: DataOpt = Path("bledger-data"),
     batch_size: Annotated[int, typer.Option(help="Batteries per anchored batch.")] = DEFAULT_BATCH_SIZE,
 ) -> None:
@@ -205,7 +205,7 @@ def history(ident: Annotated[str, typer.Argument(metavar="ID")], rpc: RpcOpt,
 @reports_errors
 def transfer(
     ident: Annotated[str, typer.Argument(metavar="ID")], to: str, rpc: RpcOpt,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
     data: DataOpt = Path("bledger-data"), evidence: EvidenceOpt = None,
 ) -> None:
     """Hand custody of a battery to another registered operator (current operator)."""
@@ -229,7 +229,7 @@ def status(
         help="Second life: where the new battery was made (a plant of its model's data sheet).")] = None,
     warranty_until: Annotated[str | None, typer.Option(help="Second life: warranty end of the new battery.")] = None,
     lot: Annotated[int | None, typer.Option(help="Certificate lot that consumed it (recycled).")] = None,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
     data: DataOpt = Path("bledger-data"), evidence: EvidenceOpt = None,
 ) -> None:
     """Move a battery along its life cycle (the operator with the role the step needs)."""

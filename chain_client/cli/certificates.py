@@ -46,7 +46,7 @@ def apply_(
     feedstock: Annotated[str, typer.Option(help="pre (manufacturing waste) or post (waste batteries).")] = "post",
     source_root: Annotated[str | None, typer.Option(help="Merkle root of source batteries/lots (0x..).")] = None,
     evidence: Annotated[Path | None, typer.Option(help="Evidence dossier; its hash goes on-chain.")] = None,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
 ) -> None:
     """Apply for certification of a production lot (recycler)."""
     if feedstock not in ("pre", "post"):
@@ -65,7 +65,7 @@ def apply_(
 def decide(
     decision: Annotated[str, typer.Argument(help="certify, reject or revoke")], lot_id: int, rpc: RpcOpt,
     reason: Annotated[Path | None, typer.Option(help="Decision document (reject, revoke).")] = None,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
 ) -> None:
     """Certify, reject or revoke a lot (Ministry of Environment)."""
     ledger, _ = open_ledger(rpc, deployment, relayer)
@@ -84,7 +84,7 @@ def decide(
 def transfer(
     lot_id: int, to: str, grams: int,
     shipment: Annotated[str, typer.Option(help="Shipment reference (transaction record id).")],
-    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0",
+    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None,
     relayer: RelayerOpt = None,
 ) -> None:
     """Transfer part of a certified lot to another registered holder with a shipment."""

@@ -91,7 +91,7 @@ def read_claim_file(path: Path) -> ClaimRequest:
 @reports_errors
 def open_(
     file: Annotated[Path, typer.Argument(help="Claim JSON file.")], rpc: RpcOpt,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
 ) -> None:
     """Open a usage claim from a JSON file (cell maker); its allocations are consumed at once."""
     request = read_claim_file(file)
@@ -105,7 +105,7 @@ def open_(
 def decide(
     decision: Annotated[str, typer.Argument(help="attest or reject")], claim_id: int, rpc: RpcOpt,
     reason: Annotated[Path | None, typer.Option(help="Decision document (reject).")] = None,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
 ) -> None:
     """Attest or reject an open claim (MOTIE). A rejection returns the allocated quantities."""
     ledger, _ = open_ledger(rpc, deployment, relayer)

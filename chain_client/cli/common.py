@@ -29,8 +29,9 @@ DeploymentOpt = Annotated[
     Path, typer.Option("--deployment", envvar="BLEDGER_DEPLOYMENT", help="Deployment file (addresses).")
 ]
 KeyOpt = Annotated[
-    str,
-    typer.Option("--key", envvar="BLEDGER_KEY", help="Signing key: env:NAME, keystore:PATH or dev:N."),
+    str | None,
+    typer.Option("--key", envvar="BLEDGER_KEY",
+                 help="Signing key (no default): env:NAME, keystore:PATH, or dev:N on a dev chain (id 31337/1337)."),
 ]
 RelayerOpt = Annotated[
     str | None,
@@ -39,6 +40,14 @@ RelayerOpt = Annotated[
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class KeyPolicy:
+    """Where ``dev:N`` keys are accepted: the chain the command talks to (set when it connects) and the global
+    ``bledger --allow-dev-keys`` flag."""
+
+    chain_id: int | None = None
+    allow_dev_keys: bool = False
 
 
 def reports_errors(fn: F) -> F:
@@ -60,14 +69,18 @@ def open_ledger(rpc: str, deployment: Path, relayer: str | None = None) -> tuple
     if not deployment.is_file():
         raise LedgerError(f"deployment file {deployment} not found: run `bledger deploy --rpc URL --out {deployment}`")
     sender = TxSender(backend.w3)
+    KeyPolicy.chain_id = sender.chain_id
     ledger = Ledger(backend.w3, Deployment.load(deployment), sender)
     if relayer:
-        ledger = ledger.relayed(sender, load_account(relayer))
+        ledger = ledger.relayed(sender, signer(relayer))
     return ledger, sender
 
 
-def signer(key: str) -> LocalAccount:
-    return load_account(key)
+def signer(key: str | None) -> LocalAccount:
+    """The key the user chose; ``dev:N`` only on a dev chain (or with ``--allow-dev-keys``)."""
+    if not key:
+        raise LedgerError("no signing key chosen: pass --key (or set BLEDGER_KEY) with env:NAME or keystore:PATH")
+    return load_account(key, chain_id=KeyPolicy.chain_id, allow_dev_keys=KeyPolicy.allow_dev_keys)
 
 
 def parse_bytes32(value: str) -> bytes:

@@ -37,7 +37,7 @@ def parse_roles(roles: list[str]) -> list[BusinessRole]:
 @reports_errors
 def register(
     account: str, role: Annotated[list[str], typer.Option(help=f"Business role, repeatable: {ROLE_NAMES}.")],
-    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0",
+    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None,
     relayer: RelayerOpt = None,
     dossier: Annotated[Path | None, typer.Option(help="Registration dossier; its hash goes on-chain.")] = None,
 ) -> None:
@@ -51,7 +51,7 @@ def register(
 @reports_errors
 def status(
     action: Annotated[str, typer.Argument(help="suspend, reinstate or revoke")], account: str, rpc: RpcOpt,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
     reason: Annotated[Path | None, typer.Option(help="Decision document; its hash goes on-chain.")] = None,
 ) -> None:
     """Suspend, reinstate or revoke a business."""
@@ -68,7 +68,7 @@ def status(
 @reports_errors
 def facility(
     facility_id: str, operator: str, valid_from: str, valid_until: str, rpc: RpcOpt,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
     scope: Annotated[Path | None, typer.Option(help="Scope registration document.")] = None,
 ) -> None:
     """Register a facility (e.g. a recycler's plant) with its validity window."""
@@ -80,20 +80,11 @@ def facility(
 
 @app.command()
 @reports_errors
-def grant_authority(
-    authority: Annotated[str, typer.Argument(help="moe, motie, molit or governance")], account: str, rpc: RpcOpt,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0",
-) -> None:
-    """Grant an authority role (governance only)."""
-    ledger, _ = open_ledger(rpc, deployment)
-    ledger.registry.grant_authority(signer(key), authority, account)
-    console.print(f"{account} now holds the {authority} authority")
-
-
-@app.command()
-@reports_errors
 def show(account: str, rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json")) -> None:
     """Show a participant's roles and status."""
     ledger, _ = open_ledger(rpc, deployment)
     p = ledger.registry.participant(account)
-    console.print(f"{p.address}: {p.status.name.lower()}, roles: {', '.join(r.name.lower() for r in p.roles) or '-'}")
+    roles = ", ".join(f"{r.name.lower()} ({p.role_status(r).name.lower()})" for r in p.roles) or "-"
+    revoked = [r.name.lower() for r in p.revoked_roles if r not in p.roles]
+    console.print(f"{p.address}: {p.status.name.lower()}, roles: {roles}"
+                  + (f"; revoked: {', '.join(revoked)}" if revoked else ""))

@@ -21,7 +21,6 @@ from chain_client.cli.common import (
 )
 from chain_client.logistics import InspectionKind
 from chain_client.passports import battery_id
-from chain_client.rules import GradingPolicy
 from chain_client.vocabulary import identifier
 
 evaluations = typer.Typer(no_args_is_help=True)
@@ -38,7 +37,7 @@ def device(
         help="The device's key, to sign its proof of possession here (env:NAME, keystore:PATH or dev:N).")] = None,
     proof: Annotated[str | None, typer.Option(
         help="The device's proof made on the device: its EIP-712 signature of DeviceRegistration(evaluator).")] = None,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
 ) -> None:
     """Register (or revoke) a measuring device's signing address (accredited evaluator; MOLIT may revoke).
     Registration needs the device's proof that it holds its key (--device-key or --proof)."""
@@ -55,24 +54,6 @@ def device(
     else:
         raise ValueError("registering a device needs its proof of possession: --device-key KEY or --proof SIGNATURE")
     console.print(f"device {address} {'revoked' if revoke else 'registered'}")
-
-
-@evaluations.command("policy")
-@reports_errors
-def policy(
-    rpc: RpcOpt,
-    upper_above: Annotated[float, typer.Option(help="SOH % above which the grade is upper.")] = 70.0,
-    middle_above: Annotated[float, typer.Option(help="SOH % above which the grade is middle.")] = 50.0,
-    forcing_faults: Annotated[int, typer.Option(help="Bitmask of fault flags that force the lower grade.")]
-    = GradingPolicy().forcing_faults,
-    validity_days: Annotated[int, typer.Option(help="Days an evaluation allows removal.")] = 180,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
-) -> None:
-    """Publish a new version of the grading policy (governance: the policy committee's timelock)."""
-    ledger, _ = open_ledger(rpc, deployment, relayer)
-    new = GradingPolicy(round(upper_above * 100), round(middle_above * 100), forcing_faults, validity_days * 86_400)
-    ledger.evaluations.set_policy(signer(key), new)
-    console.print(f"grading policy v{ledger.evaluations.policy_count()} published")
 
 
 @evaluations.command("show")
@@ -96,7 +77,7 @@ def record(
     valid_until: Annotated[str, typer.Option(help="ISO date or unix seconds.")], rpc: RpcOpt,
     failed: Annotated[bool, typer.Option("--failed", help="Record a failed inspection.")] = False,
     findings: Annotated[Path | None, typer.Option(help="Findings report; its hash goes on-chain.")] = None,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
 ) -> None:
     """Record a safety inspection (accredited inspection body)."""
     kinds = {"pre": InspectionKind.PRE_DISTRIBUTION, "post": InspectionKind.POST_DISTRIBUTION}
@@ -115,7 +96,7 @@ def ship(
     to: str, soc: Annotated[float, typer.Option(help="State of charge at dispatch, percent.")], rpc: RpcOpt,
     packaging: Annotated[int, typer.Option(help="Packaging class (e.g. UN packing instruction number).")] = 0,
     evidence: Annotated[Path | None, typer.Option(help="Consignment note.")] = None,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
 ) -> None:
     """Record a shipment leg (registered transporter); refused above the state-of-charge limit."""
     ledger, _ = open_ledger(rpc, deployment, relayer)
@@ -128,7 +109,7 @@ def ship(
 def site(
     site_id: str, capacity_kwh: float, rpc: RpcOpt,
     permit: Annotated[Path | None, typer.Option(help="Storage permit; its hash goes on-chain.")] = None,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
 ) -> None:
     """Register a storage site with its permitted capacity (storage operator)."""
     ledger, _ = open_ledger(rpc, deployment, relayer)
@@ -140,7 +121,7 @@ def site(
 @reports_errors
 def intake(
     site_id: str, ident: Annotated[str, typer.Argument(metavar="ID")], energy_kwh: float, rpc: RpcOpt,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
 ) -> None:
     """Take a battery into a site; refused beyond the permitted capacity."""
     ledger, _ = open_ledger(rpc, deployment, relayer)
@@ -153,7 +134,7 @@ def intake(
 @reports_errors
 def release(
     site_id: str, ident: Annotated[str, typer.Argument(metavar="ID")], rpc: RpcOpt,
-    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0", relayer: RelayerOpt = None,
+    deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
 ) -> None:
     """Release a stored battery, freeing its capacity."""
     ledger, _ = open_ledger(rpc, deployment, relayer)

@@ -9,9 +9,10 @@ import typer
 
 from chain_client.backends import EmbeddedBackend, RpcBackend
 from chain_client.build import build as build_artifacts
-from chain_client.cli.common import KeyOpt, RpcOpt, console, reports_errors, signer
+from chain_client.cli.common import KeyOpt, KeyPolicy, RpcOpt, console, reports_errors, signer
 from chain_client.demo import PARTIES, run_demo
 from chain_client.errors import LedgerError
+from chain_client.suite import DEFAULT_DELAY
 from chain_client.suite import deploy as deploy_suite
 from chain_client.transactions import TxSender
 
@@ -66,18 +67,25 @@ def demo(
 @reports_errors
 def deploy(
     rpc: RpcOpt,
-    key: KeyOpt = "dev:0",
+    moe: Annotated[str, typer.Option(help="Ministry of Environment: its authority role and committee seat.")],
+    motie: Annotated[str, typer.Option(help="MOTIE: its authority role and committee seat.")],
+    molit: Annotated[str, typer.Option(help="MOLIT: its authority role and committee seat.")],
+    key: KeyOpt = None,
     out: Annotated[Path, typer.Option(help="Where to write the deployment file.")] = Path("deployment.json"),
-    moe: Annotated[str | None, typer.Option(help="Address granted the Ministry of Environment role.")] = None,
-    motie: Annotated[str | None, typer.Option(help="Address granted the MOTIE role.")] = None,
-    molit: Annotated[str | None, typer.Option(help="Address granted the MOLIT role.")] = None,
+    threshold: Annotated[int, typer.Option(help="Signatures of ministries the committee needs.")] = 2,
+    delay: Annotated[int, typer.Option(help="Seconds a rule change waits in the timelock.")] = DEFAULT_DELAY,
 ) -> None:
-    """Deploy the suite to a JSON-RPC node; the deploying key becomes governance."""
+    """Deploy the suite to a JSON-RPC node. Governance goes to the ministries' committee (a THRESHOLD-of-3 Safe
+    proposing to a timelock with DELAY); the deploying key keeps no role at all."""
     backend = RpcBackend(rpc)
-    governance = signer(key)
-    authorities = {k: v for k, v in {"moe": moe, "motie": motie, "molit": molit}.items() if v}
-    deployment = deploy_suite(backend.w3, TxSender(backend.w3), governance, authorities)
+    sender = TxSender(backend.w3)
+    KeyPolicy.chain_id = sender.chain_id
+    deployer = signer(key)
+    deployment = deploy_suite(backend.w3, sender, deployer, {"moe": moe, "motie": motie, "molit": molit},
+                              threshold, delay)
     deployment.save(out)
     for name, address in deployment.contracts.items():
         console.print(f"{name:28} {address}")
+    console.print(f"governance: {threshold} of 3 ministries, delay {delay} s; deployer {deployer.address} holds "
+                  "no role")
     console.print(f"deployment written to {out}")

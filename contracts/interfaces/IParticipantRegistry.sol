@@ -5,7 +5,9 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 
 /// @title Business registration system: who may trade or process used batteries.
 /// @notice Authorities (held as AccessControl roles) register businesses with business roles. Each business role is
-/// administered by exactly one authority. A business is Active, Suspended or Revoked; records are never deleted.
+/// administered by exactly one authority, and each authority acts only within that remit: the status (Active,
+/// Suspended, Revoked) is kept per business role, so a business licensed by two ministries is suspended, reinstated
+/// or revoked by each of them for the roles it administers only. Records are never deleted.
 interface IParticipantRegistry is IAccessControl {
     /// @notice Business roles. Stored as a bitmask: bit `1 << uint8(role)`. Append only.
     enum BusinessRole {
@@ -31,10 +33,12 @@ interface IParticipantRegistry is IAccessControl {
 
     /// @notice A registered business.
     struct Participant {
-        uint32 roles; // bitmask of BusinessRole
-        Status status;
+        uint32 roles; // bitmask of BusinessRole held
+        Status status; // summary: Active if a held role is active, else Suspended if one is suspended, else Revoked
         uint64 registeredAt;
         uint64 statusChangedAt;
+        uint32 suspendedRoles; // bitmask of the roles whose authority suspended them
+        uint32 revokedRoles; // bitmask of the roles whose authority revoked them (final)
         bytes32 statusReason; // hash of the decision document behind the last status change
         bytes32 profileHash; // hash of the registration dossier (off-chain document)
     }
@@ -74,13 +78,27 @@ interface IParticipantRegistry is IAccessControl {
     error RegistryFacilityOperatorMismatch(bytes32 facilityId, address account);
     /// @dev `facilityId` is revoked or its registration does not cover [`from`, `until`].
     error RegistryFacilityNotValid(bytes32 facilityId, uint64 from, uint64 until);
+    /// @dev Separation of duties: `account` holds an authority role, so it cannot be a business.
+    error RegistryAuthorityCannotBeBusiness(address account);
+    /// @dev Separation of duties: `account` is a registered business, so it cannot hold authority role `role`.
+    error RegistryBusinessCannotBeAuthority(address account, bytes32 role);
+    /// @dev Separation of duties: governance and a ministry role (`role`) cannot be held by the same `account`.
+    error RegistryGovernanceCannotBeMinistry(address account, bytes32 role);
+    /// @dev `authorityRole` cannot administer a business role (governance, or the empty role).
+    error RegistryInvalidAuthorityRole(bytes32 authorityRole);
 
     /// @notice Emitted when an authority registers a business.
     event ParticipantRegistered(address indexed account, uint32 roles, bytes32 profileHash, address indexed authority);
     /// @notice Emitted when business roles are added to or removed from a participant.
     event ParticipantRolesChanged(address indexed account, uint32 roles, address indexed authority);
-    /// @notice Emitted when a participant is suspended, reinstated or revoked.
-    event ParticipantStatusChanged(address indexed account, Status status, bytes32 reasonHash, address indexed authority);
+    /// @notice Emitted when an authority suspends, reinstates or revokes the `roles` of a participant it administers.
+    event ParticipantStatusChanged(
+        address indexed account,
+        Status status,
+        bytes32 reasonHash,
+        address indexed authority,
+        uint32 roles
+    );
     /// @notice Emitted when governance changes which authority administers a business role.
     event RoleAuthoritySet(BusinessRole indexed role, bytes32 authorityRole);
     /// @notice Emitted when a facility is registered.
@@ -105,19 +123,23 @@ interface IParticipantRegistry is IAccessControl {
     /// @notice Removes business `roles` from an existing, not revoked participant.
     function revokeBusinessRoles(address account, uint32 roles) external;
 
-    /// @notice Suspends an active participant. The caller must administer one of its roles.
+    /// @notice Suspends the roles of `account` that the caller administers (those not revoked). Other authorities'
+    /// roles are untouched.
     function suspendParticipant(address account, bytes32 reasonHash) external;
 
-    /// @notice Reinstates a suspended participant. The caller must administer one of its roles.
+    /// @notice Reinstates the suspended roles of `account` that the caller administers; a suspension imposed by
+    /// another authority stays.
     function reinstateParticipant(address account, bytes32 reasonHash) external;
 
-    /// @notice Revokes a participant for good. The caller must administer one of its roles.
+    /// @notice Revokes for good the roles of `account` that the caller administers; roles administered by other
+    /// authorities are untouched. A revoked role cannot be granted again.
     function revokeParticipant(address account, bytes32 reasonHash) external;
 
     /// @notice Sets the authority (an AccessControl role) that administers business `role`. Governance only.
     function setRoleAuthority(BusinessRole role, bytes32 authorityRole) external;
 
-    /// @notice Registers a facility operated by an active participant. The caller must administer a role it holds.
+    /// @notice Registers a recycling facility operated by an active recycler. Caller: the authority of the Recycler
+    /// role (MoE), whatever other roles the operator holds.
     function registerFacility(
         bytes32 facilityId,
         address operator,
@@ -126,10 +148,10 @@ interface IParticipantRegistry is IAccessControl {
         bytes32 scopeHash
     ) external;
 
-    /// @notice Extends or shortens a facility's validity.
+    /// @notice Extends or shortens a facility's validity. Caller: the authority of the Recycler role.
     function renewFacility(bytes32 facilityId, uint64 validUntil) external;
 
-    /// @notice Revokes a facility's registration for good.
+    /// @notice Revokes a facility's registration for good. Caller: the authority of the Recycler role.
     function revokeFacility(bytes32 facilityId, bytes32 reasonHash) external;
 
     /// @notice Returns the participant record of `account` (status None if unknown).
@@ -141,10 +163,14 @@ interface IParticipantRegistry is IAccessControl {
     /// @notice Returns the authority role that administers business `role`.
     function roleAuthority(BusinessRole role) external view returns (bytes32);
 
-    /// @notice True when `account` is active and holds at least one role in `anyOfRoles`.
+    /// @notice The status of business `role` for `account`: None if it does not hold it (and it was never revoked).
+    function roleStatus(address account, BusinessRole role) external view returns (Status);
+
+    /// @notice True when `account` holds at least one role in `anyOfRoles` whose status is Active.
     function isActive(address account, uint32 anyOfRoles) external view returns (bool);
 
-    /// @notice Reverts with the precise registry error unless `account` is active and holds a role in `anyOfRoles`.
+    /// @notice Reverts with the precise registry error unless `account` holds a role in `anyOfRoles` whose status
+    /// (set by that role's authority) is Active.
     function checkActive(address account, uint32 anyOfRoles) external view;
 
     /// @notice Reverts unless `facilityId` is operated by `account`, not revoked, and valid over [`from`, `until`].

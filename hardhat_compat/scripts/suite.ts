@@ -1,5 +1,7 @@
 // Deploys and wires the Battery Ledger suite exactly as chain_client/suite.py does, with the rule data of
-// chain_client/rules.json, and describes it in the deployment file format both sides read.
+// chain_client/rules.json, and describes it in the deployment file format both sides read. Governance goes to the
+// ministries' policy committee (a Safe 1.4.1 multisig proposing to PolicyTimelock); the initial wiring and rules go
+// through the timelock while its delay is still zero, in one batch that ends by revoking the deployer's roles.
 import { readFileSync } from "node:fs";
 
 type Ethers = any; // the ethers object of a Hardhat network connection
@@ -15,7 +17,11 @@ export const SUITE = [
   "PerformanceEvaluations",
   "SafetyInspections",
   "TransportStorage",
+  "PolicyTimelock",
 ] as const;
+export const SAFE = "PolicyCommitteeSafe";
+export const MINISTRIES = ["moe", "motie", "molit"] as const;
+export const DEFAULT_DELAY = 2 * 86_400;
 
 export const MATERIALS = ["LITHIUM", "NICKEL", "COBALT", "MANGANESE", "COPPER", "LEAD"] as const;
 
@@ -42,20 +48,46 @@ export function inspectionPolicy(): [number, number] {
   return [rules.inspection.maxValiditySeconds, rules.inspection.retestWaitSeconds];
 }
 
+function safeArtifact(name: string) {
+  return JSON.parse(
+    readFileSync(new URL(`../../chain_client/artifacts/safe/${name}.json`, import.meta.url), "utf8"),
+  );
+}
+
 export async function deploySuite(
   ethers: Ethers,
-  governance: Signer,
-  authorities: Partial<Record<"moe" | "motie" | "molit", string>> = {},
+  deployer: Signer,
+  authorities: Record<"moe" | "motie" | "molit", string>,
+  { threshold = 2, delay = DEFAULT_DELAY }: { threshold?: number; delay?: number } = {},
 ) {
+  const members = MINISTRIES.map((m) => {
+    if (!authorities[m]) throw new Error(`the committee needs every ministry: missing ${m}`);
+    return ethers.getAddress(authorities[m]);
+  });
   const startBlock = await ethers.provider.getBlockNumber();
   const deploy = async (name: string, ...args: unknown[]) => {
-    const c = await ethers.deployContract(name, args, governance);
+    const c = await ethers.deployContract(name, args, deployer);
+    await c.waitForDeployment();
+    return c;
+  };
+  const deployArtifact = async (artifact: any) => {
+    const c = await new ethers.ContractFactory(artifact.abi, artifact.bytecode, deployer).deploy();
     await c.waitForDeployment();
     return c;
   };
   const forwarder = await deploy("BatteryLedgerForwarder");
   const fwd = await forwarder.getAddress();
-  const registry = await deploy("ParticipantRegistry", governance.address, fwd);
+  const safeArt = safeArtifact("Safe");
+  const singleton = await deployArtifact(safeArt);
+  const factory = await deployArtifact(safeArtifact("SafeProxyFactory"));
+  const setup = singleton.interface.encodeFunctionData("setup", [members, threshold, ethers.ZeroAddress, "0x",
+    ethers.ZeroAddress, ethers.ZeroAddress, 0, ethers.ZeroAddress]);
+  const receipt = await (await factory.createProxyWithNonce(await singleton.getAddress(), setup, 0)).wait();
+  const created = receipt.logs.map((l: any) => { try { return factory.interface.parseLog(l); } catch { return null; } })
+    .find((e: any) => e?.name === "ProxyCreation");
+  const safe = new ethers.Contract(created.args.proxy, safeArt.abi, deployer);
+  const timelock = await deploy("PolicyTimelock", 0, [deployer.address], [deployer.address], ethers.ZeroAddress);
+  const registry = await deploy("ParticipantRegistry", delay, await timelock.getAddress(), fwd);
   const reg = await registry.getAddress();
   const certificates = await deploy("ProductionCertificates", reg, fwd);
   const targets = await deploy("RecycledContentTargets", reg, fwd);
@@ -66,28 +98,49 @@ export async function deploySuite(
   const inspections = await deploy("SafetyInspections", reg, await passports.getAddress(), fwd, inspectionPolicy());
   const logistics = await deploy("TransportStorage", reg, await passports.getAddress(), fwd, rules.transportMaxSocBps);
 
-  for (const [name, address] of Object.entries(authorities)) {
-    if (address) await (await registry.connect(governance).grantRole(authorityRole(ethers, name as "moe"), address)).wait();
-  }
-  await (await certificates.connect(governance).setConsumer(await usage.getAddress(), true)).wait();
-  await (await passports.connect(governance)
-    .setSafetyContracts(await evaluations.getAddress(), await inspections.getAddress())).wait();
+  const calls: [any, string, unknown[]][] = MINISTRIES.map((m) => [registry, "grantRole",
+    [authorityRole(ethers, m), authorities[m]]]);
+  calls.push([certificates, "setConsumer", [await usage.getAddress(), true]]);
+  calls.push([passports, "setSafetyContracts", [await evaluations.getAddress(), await inspections.getAddress()]]);
   for (const m of rules.euArticle8) {
     const effective = Math.floor(Date.parse(m.effectiveFrom) / 1000);
-    await (await targets.connect(governance)
-      .setTargets(m.year, effective, MATERIALS.map((x) => m.minimumBps[x] ?? 0))).wait();
+    calls.push([targets, "setTargets", [m.year, effective, MATERIALS.map((x) => m.minimumBps[x] ?? 0)]]);
   }
-  const contracts = { forwarder, registry, certificates, targets, passports, usage, evaluations, inspections, logistics };
+  const role = (name: string) => ethers.id(name);
+  const safeAddress = await safe.getAddress();
+  calls.push([timelock, "grantRole", [role("PROPOSER_ROLE"), safeAddress]]);
+  calls.push([timelock, "grantRole", [role("CANCELLER_ROLE"), safeAddress]]);
+  calls.push([timelock, "grantRole", [role("EXECUTOR_ROLE"), ethers.ZeroAddress]]);
+  for (const r of ["PROPOSER_ROLE", "CANCELLER_ROLE", "EXECUTOR_ROLE"]) {
+    calls.push([timelock, "revokeRole", [role(r), deployer.address]]);
+  }
+  calls.push([timelock, "updateDelay", [delay]]);
+  const batch = [
+    await Promise.all(calls.map(([c]) => c.getAddress())),
+    calls.map(() => 0),
+    calls.map(([c, fn, args]) => c.interface.encodeFunctionData(fn, args)),
+    ethers.ZeroHash,
+    ethers.id("battery-ledger deployment"),
+  ];
+  await (await timelock.connect(deployer).scheduleBatch(...batch, 0)).wait();
+  await (await timelock.connect(deployer).executeBatch(...batch)).wait();
+
+  const contracts = { forwarder, registry, certificates, targets, passports, usage, evaluations, inspections, logistics,
+    timelock, safe };
   const addresses: Record<string, string> = {};
-  const all = [forwarder, registry, certificates, targets, passports, usage, evaluations, inspections, logistics];
+  const all = [forwarder, registry, certificates, targets, passports, usage, evaluations, inspections, logistics,
+    timelock];
   for (let i = 0; i < SUITE.length; i++) addresses[SUITE[i]] = await all[i].getAddress();
+  addresses[SAFE] = safeAddress;
+  const timelockAddress = await timelock.getAddress();
   const deployment = {
     chainId: Number((await ethers.provider.getNetwork()).chainId),
     contracts: addresses,
-    governance: governance.address,
+    governance: timelockAddress,
     blockNumber: startBlock + 1,
-    deployer: governance.address,
+    deployer: deployer.address,
     tool: "hardhat",
+    committee: { safe: safeAddress, timelock: timelockAddress, members, threshold, delay },
   };
   return { contracts, deployment };
 }
