@@ -54,14 +54,17 @@ def status(
     deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
     reason: Annotated[Path | None, typer.Option(help="Decision document; its hash goes on-chain.")] = None,
 ) -> None:
-    """Suspend, reinstate or revoke a business."""
+    """Suspend, reinstate or revoke the roles of a business that the signing authority administers."""
     ledger, _ = open_ledger(rpc, deployment, relayer)
     actions = {"suspend": ledger.registry.suspend, "reinstate": ledger.registry.reinstate,
                "revoke": ledger.registry.revoke}
     if action not in actions:
         raise ValueError(f"unknown action {action!r}: use suspend, reinstate or revoke")
     actions[action](signer(key), account, doc_hash(reason))
-    console.print(f"{account}: {action} done")
+    p = ledger.registry.participant(account)
+    roles = ", ".join(f"{r.name.lower()} {p.role_status(r).name.lower()}" for r in (*p.roles, *(
+        r for r in p.revoked_roles if r not in p.roles)))
+    console.print(f"{account}: {action} done (each authority acts on its own roles): {roles}")
 
 
 @app.command()
