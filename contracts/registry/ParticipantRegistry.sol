@@ -267,7 +267,7 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
         if (p.status == Status.None) revert RegistryUnknownParticipant(account);
         authority = _msgSender();
         uint32 roles = p.roles | p.revokedRoles;
-        remit = roles & _administeredBy(authority);
+        remit = _administeredAmong(authority, roles);
         if (remit == 0) revert RegistryUnauthorizedAuthority(authority, _firstRole(roles));
     }
 
@@ -313,10 +313,11 @@ contract ParticipantRegistry is IParticipantRegistry, AccessControlDefaultAdminR
         }
     }
 
-    /// @dev Bitmask of the business roles `caller` administers.
-    function _administeredBy(address caller) private view returns (uint32 mask) {
+    /// @dev The roles among `roles` that `caller` administers (only the roles in `roles` are looked up).
+    function _administeredAmong(address caller, uint32 roles) private view returns (uint32 mask) {
         for (uint8 i = 0; i <= uint8(type(BusinessRole).max); ++i) {
-            if (hasRole(_roleAuthority[BusinessRole(i)], caller)) mask |= uint32(1) << i;
+            uint32 bit = uint32(1) << i;
+            if ((roles & bit) != 0 && hasRole(_roleAuthority[BusinessRole(i)], caller)) mask |= bit;
         }
     }
 
