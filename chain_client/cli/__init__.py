@@ -27,6 +27,7 @@ def main(
 ) -> None:
     """Battery Ledger: certified recycled battery materials on a permissioned EVM chain."""
     KeyPolicy.allow_dev_keys = allow_dev_keys
+    KeyPolicy.chain_id = None  # known once the command connects; dev keys are refused before that
 
 
 suite.attach(app)
