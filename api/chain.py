@@ -1,0 +1,106 @@
+"""The API's view of the chain: the deployed suite through chain_client's typed clients, the relayer's key, and
+the capture of a typed client's call (to have a participant sign it instead of sending it)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.types import TxReceipt
+
+from chain_client.backends import RpcBackend
+from chain_client.errors import LedgerError
+from chain_client.keys import load_account
+from chain_client.suite import Deployment, Ledger
+from chain_client.transactions import TxSender
+from chain_client.vocabulary import AUTHORITY_ROLES, BusinessRole, ParticipantStatus
+
+
+class _Captured(Exception):
+    def __init__(self, call: ContractFunction) -> None:
+        super().__init__("captured")
+        self.call = call
+
+
+class _CaptureSubmitter:
+    """A :class:`chain_client.transactions.Submitter` that sends nothing: it hands back the call."""
+
+    def submit(self, account: Any, call: ContractFunction, gas: int | None = None) -> TxReceipt:
+        raise _Captured(call)
+
+
+@dataclass(frozen=True)
+class SignerRef:
+    """Stands for a participant's account in a typed client's call: the API never holds participants' keys."""
+
+    address: str
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What an address may do, read from the registry at request time."""
+
+    address: str
+    registered: bool
+    status: ParticipantStatus
+    roles: list[BusinessRole]
+    authorities: list[str]
+
+    @property
+    def active(self) -> bool:
+        return self.status == ParticipantStatus.ACTIVE
+
+
+class ChainContext:
+    """The suite on one node: ``ledger`` for reads (and the relayer's own sends), ``capture`` for writes to sign."""
+
+    def __init__(self, w3: Web3, deployment: Deployment, relayer: LocalAccount) -> None:
+        self.w3 = w3
+        self.deployment = deployment
+        self.relayer = relayer
+        self.sender = TxSender(w3)
+        self.ledger = Ledger(w3, deployment, self.sender)
+        self._builder = Ledger(w3, deployment, _CaptureSubmitter())
+        self.chain_id = deployment.chain_id
+        self.forwarder = self.ledger.forwarder
+        self.suite_addresses = set(deployment.contracts.values())
+        self.lock = threading.Lock()
+
+    @classmethod
+    def connect(cls, rpc_urls: list[str], deployment: Deployment, relayer_key: str) -> ChainContext:
+        """The first of ``rpc_urls`` that answers with the deployment's chain id."""
+        errors = []
+        for url in rpc_urls:
+            backend = RpcBackend(url, timeout=10)
+            try:
+                if backend.w3.eth.chain_id == deployment.chain_id:
+                    return cls(backend.w3, deployment, load_account(relayer_key))
+                errors.append(f"{url}: chain {backend.w3.eth.chain_id}")
+            except Exception as exc:  # noqa: BLE001 - try the next node
+                errors.append(f"{url}: {exc}")
+        raise LedgerError("no node answered for chain " + str(deployment.chain_id) + ": " + "; ".join(errors))
+
+    def capture(self, act: Callable[[Ledger, Any], Any], signer: str) -> ContractFunction:
+        """The contract call a typed client would send for ``act(ledger, signer)``, without sending it."""
+        try:
+            act(self._builder, cast(Any, SignerRef(Web3.to_checksum_address(signer))))
+        except _Captured as captured:
+            return captured.call
+        raise LedgerError("the act made no contract call")
+
+    def permissions(self, address: str) -> Permissions:
+        reg = self.ledger.registry
+        p = reg.participant(address)
+        authorities = [name for name in AUTHORITY_ROLES if reg.has_authority(name, address)]
+        return Permissions(address, p.status != ParticipantStatus.NONE, p.status, p.roles, authorities)
+
+    def block_number(self) -> int:
+        return int(self.w3.eth.block_number)
+
+    def chain_time(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
