@@ -58,7 +58,7 @@ def challenge(body: ChallengeRequest, db: Db, chain: Chain, settings: Config) ->
     nonce = secrets.token_hex(16)
     now = datetime.now(UTC).replace(microsecond=0)
     expires = now + timedelta(seconds=settings.nonce_ttl_seconds)
-    db.add(SignInNonce(nonce=nonce, expires_at=expires.replace(tzinfo=None)))
+    db.add(SignInNonce(nonce=nonce, expires_at=expires))
     db.commit()
     message = siwe.SiweMessage(domain=settings.domain, address=to_checksum_address(body.address), uri=settings.uri,
                                chain_id=chain.chain_id, nonce=nonce, issued_at=now, statement=STATEMENT,
@@ -91,7 +91,7 @@ def sign_in(body: SignInRequest, db: Db, chain: Chain, settings: Config) -> Sess
         expires = min(expires, message.expiration_time.astimezone(UTC) + timedelta(
             seconds=settings.session_ttl_seconds))
     db.add(ApiSession(token_hash=token_hash(token), address=message.address, chain_id=chain.chain_id,
-                      expires_at=expires.replace(tzinfo=None)))
+                      expires_at=expires))
     db.commit()
     return SessionToken(token=token, address=message.address, expires_at=expires)
 

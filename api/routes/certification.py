@@ -110,6 +110,16 @@ def apply_for_lot(body: LotApply, perms: Perms, db: Db, chain: Chain, settings: 
                     lambda ledger, s: ledger.certificates.apply(s, app))
 
 
+@router.post("/lots/{lot_id}/transfers", response_model=PreparedRequest, responses=WRITE, description=PREPARED)
+def transfer(lot_id: LotPath, body: LotTransfer, perms: Perms, db: Db, chain: Chain, settings: Config
+             ) -> PreparedRequest:
+    """A holder moves certified grams to another registered holder with a shipment."""
+    require_writer(perms)
+    to, ref = checksum(body.to), identifier(body.shipment_ref)
+    return prepared(chain, db, settings, "certification.transfer", perms.address,
+                    lambda ledger, s: ledger.certificates.transfer(s, lot_id, to, body.grams, ref))
+
+
 @router.post("/lots/{lot_id}/{decision}", response_model=PreparedRequest, responses=WRITE, description=PREPARED)
 def decide_lot(lot_id: LotPath, decision: Literal["certify", "reject", "revoke"], body: Decision, perms: Perms,
                db: Db, chain: Chain, settings: Config) -> PreparedRequest:
@@ -122,16 +132,6 @@ def decide_lot(lot_id: LotPath, decision: Literal["certify", "reject", "revoke"]
         return c.certify(s, lot_id) if decision == "certify" else getattr(c, decision)(s, lot_id, reason)
 
     return prepared(chain, db, settings, f"certification.{decision}", perms.address, act)
-
-
-@router.post("/lots/{lot_id}/transfers", response_model=PreparedRequest, responses=WRITE, description=PREPARED)
-def transfer(lot_id: LotPath, body: LotTransfer, perms: Perms, db: Db, chain: Chain, settings: Config
-             ) -> PreparedRequest:
-    """A holder moves certified grams to another registered holder with a shipment."""
-    require_writer(perms)
-    to, ref = checksum(body.to), identifier(body.shipment_ref)
-    return prepared(chain, db, settings, "certification.transfer", perms.address,
-                    lambda ledger, s: ledger.certificates.transfer(s, lot_id, to, body.grams, ref))
 
 
 @router.post("/claims", response_model=PreparedRequest, responses=WRITE, description=PREPARED)

@@ -1,0 +1,63 @@
+"""The whole path of a write: sign in, prepare, sign locally, submit, relay, follow; then read it from the index."""
+
+from __future__ import annotations
+
+from chain_client.vocabulary import LotStatus
+from tests.api.conftest import Api
+
+LOT = {"material": "lithium", "feedstock": "post_consumer", "mass_grams": 120_000, "chemical_form": "Li2CO3",
+       "facility": "KR-RECYCLER-PLANT-1", "period_start": 0, "period_end": 0}
+
+
+def lot_body(api: Api) -> dict[str, object]:
+    now = api.world.chain_time()
+    return {**LOT, "period_start": now - 30 * 86_400, "period_end": now - 86_400}
+
+
+def test_relayed_lot_application_and_certification(api: Api) -> None:
+    w = api.world
+    portal_balance = w.backend.w3.eth.get_balance(w.recycler.address)
+    status = api.act(w.recycler, "/v1/certification/lots", lot_body(api))
+    assert status["status"] == "mined", status
+    assert status["block_number"] > 0 and status["tx_hash"].startswith("0x")
+    assert w.ledger.certificates.lot(1).recycler == w.recycler.address  # the contract saw the signer
+    assert w.backend.w3.eth.get_balance(w.recycler.address) == portal_balance  # the portal paid
+    assert api.act(w.moe, "/v1/certification/lots/1/certify", {})["status"] == "mined"
+    assert w.ledger.certificates.lot(1).status == LotStatus.CERTIFIED
+    assert api.act(w.recycler, "/v1/certification/lots/1/transfers",
+                   {"to": w.cell_maker.address, "grams": 20_000, "shipment_ref": "SHIP-1"})["status"] == "mined"
+    api.index()
+    headers = api.sign_in(w.cell_maker)
+    page = api.client.get("/v1/certification/lots", params={"holder": w.cell_maker.address}, headers=headers).json()
+    assert page["block"] == w.backend.w3.eth.block_number
+    assert [(x["lot_id"], x["holder_grams"], x["status"]) for x in page["items"]] == [(1, 20_000, "certified")]
+    public = api.client.get("/v1/public/lots/1").json()
+    assert public["status"] == "certified" and public["mass_grams"] == 120_000
+
+
+def test_refused_act_is_a_422_with_the_contracts_error(api: Api) -> None:
+    w = api.world
+    headers = api.sign_in(w.moe)
+    r = api.client.post("/v1/certification/lots/99/certify", json={}, headers=headers)
+    assert r.status_code == 422
+    body = r.json()
+    assert r.headers["content-type"] == "application/problem+json"
+    assert body["type"].endswith("/contract-refused")
+    assert body["error"]["name"] == "CertificatesUnknownLot" and body["error"]["args"]["lotId"] == 99
+
+
+def test_same_signed_request_is_accepted_once(api: Api) -> None:
+    w = api.world
+    headers = api.sign_in(w.recycler)
+    signed = api.sign(w.recycler, api.prepare(w.recycler, "/v1/certification/lots", lot_body(api), headers))
+    first = api.client.post("/v1/requests", json=signed, headers={**headers, "Idempotency-Key": "k-1"})
+    again = api.client.post("/v1/requests", json=signed, headers={**headers, "Idempotency-Key": "k-1"})
+    plain = api.client.post("/v1/requests", json=signed, headers=headers)
+    assert first.status_code == 202 and again.status_code == 200 and plain.status_code == 200
+    assert first.json()["id"] == again.json()["id"] == plain.json()["id"]
+    api.app.state.relayer.run_once()
+    api.app.state.relayer.run_once()
+    assert w.ledger.certificates.lot_count() == 1
+    other = api.sign(w.recycler, api.prepare(w.recycler, "/v1/certification/lots", lot_body(api), headers))
+    reused = api.client.post("/v1/requests", json=other, headers={**headers, "Idempotency-Key": "k-1"})
+    assert reused.status_code == 409 and reused.json()["type"].endswith("/idempotency-key-reused")
