@@ -19,6 +19,7 @@ from api.models import Document, Dossier, RegistrationApplication, utcnow
 from api.problems import ApiProblem, responses
 from api.routes.registry import RoleName, roles_from
 from api.schemas import Bytes32
+from chain_client.errors import ContractRevert
 from chain_client.vocabulary import ParticipantStatus, role_mask, roles_of
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
@@ -192,8 +193,11 @@ def attach_dossier(kind: Literal["lot", "claim"], subject_id: IdPath, body: Doss
         lot = chain.ledger.certificates.lot(subject_id)
         owner = lot.recycler if lot.status else None
     else:
-        claim = chain.ledger.claims.claim(subject_id)
-        owner = claim.claimant if claim.status else None
+        try:
+            claim = chain.ledger.claims.claim(subject_id)
+            owner = claim.claimant if claim.status else None
+        except ContractRevert:
+            owner = None
     if owner is None:
         raise ApiProblem(404, f"unknown-{kind}", f"no {kind} {subject_id}")
     if owner != address:

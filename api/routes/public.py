@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from api.deps import Chain, Db
 from api.models import IxClaim
 from api.problems import ApiProblem, responses
+from chain_client.errors import ContractRevert
 from chain_client.passports import battery_id
 from chain_client.vocabulary import BatteryStatus, ClaimStatus, LotStatus
 
@@ -75,7 +76,12 @@ class LotLookup(BaseModel):
 
 def verify_claim(chain: Chain, claim_id: int, block: int) -> ClaimVerification:
     claims = chain.ledger.claims
-    c = claims.claim(claim_id)
+    try:
+        c = claims.claim(claim_id)
+    except ContractRevert as exc:
+        if not exc.name.endswith("UnknownClaim"):
+            raise
+        raise ApiProblem(404, "unknown-claim", f"no claim {claim_id}") from None
     if c.status == ClaimStatus.NONE:
         raise ApiProblem(404, "unknown-claim", f"no claim {claim_id}")
     tainted, lot = claims.is_tainted(claim_id)
