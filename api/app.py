@@ -64,7 +64,8 @@ def create_app(settings: Settings | None = None, chain: ChainContext | None = No
         for t in threads:
             t.join(timeout=10)
 
-    app = FastAPI(title="Battery Ledger API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="Battery Ledger API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  responses=problems.responses(400, 422, 500, 503))
     app.state.settings = settings
     app.state.chain = chain
     app.state.engine = engine
