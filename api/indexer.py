@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from eth_utils import event_abi_to_log_topic
 from hexbytes import HexBytes
@@ -74,7 +74,7 @@ class Indexer:
         self._events: dict[tuple[str, bytes], tuple[str, ContractEvent]] = {}
         for name in SUITE:
             contract = contract_at(ctx.w3, name, ctx.deployment.contracts[name])
-            for item in contract.abi:
+            for item in cast(list[Any], contract.abi):
                 if item.get("type") == "event" and not item.get("anonymous"):
                     event = getattr(contract.events, item["name"])()
                     self._events[(str(contract.address), bytes(event_abi_to_log_topic(item)))] = (name, event)

@@ -4,6 +4,7 @@ others hold what the chain does not: sign-in state, the relay outbox, documents,
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -13,13 +14,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def big(**kw: object) -> object:
-    return Field(sa_type=BigInteger, **kw)  # type: ignore[call-overload]
+def big(**kw: Any) -> Any:
+    return Field(sa_type=BigInteger, **kw)
 
 
-def amount(**kw: object) -> object:
+def amount(**kw: Any) -> Any:
     """uint128/uint256 quantities: exact decimal columns (no 64-bit overflow)."""
-    return Field(sa_type=Numeric(78, 0), **kw)  # type: ignore[call-overload]
+    return Field(sa_type=Numeric(78, 0), **kw)
 
 
 # --- sign-in ---------------------------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ def install(app: FastAPI, retry_after: int) -> None:
             where = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5])
             p = ApiProblem(422, "invalid-request", f"the request does not match its schema: {where}")
         response = problem_response(request, p)
-        body = Problem.model_validate_json(response.body)
+        body = Problem.model_validate_json(bytes(response.body))
         body.errors = errors
         return JSONResponse(body.model_dump(exclude_none=True), status_code=p.status, media_type=MEDIA_TYPE)
 
@@ -110,7 +110,8 @@ def install(app: FastAPI, retry_after: int) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
         detail = "no such resource" if exc.status_code == 404 else str(exc.detail)
-        return problem_response(request, ApiProblem(exc.status_code, code, detail, headers=exc.headers))
+        return problem_response(request, ApiProblem(exc.status_code, code, detail,
+                                                    headers=dict(exc.headers) if exc.headers else None))
 
     @app.exception_handler(ContractRevert)
     async def _revert(request: Request, exc: ContractRevert) -> JSONResponse:

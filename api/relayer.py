@@ -11,6 +11,7 @@ import json
 import logging
 import threading
 
+from eth_typing import HexStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from web3.exceptions import TimeExhausted, TransactionNotFound
@@ -104,7 +105,7 @@ class Relayer:
     def _broadcast(self, db: Session, row: RelayRequest) -> None:
         assert row.raw_tx is not None
         try:
-            self.ctx.w3.eth.send_raw_transaction(row.raw_tx)
+            self.ctx.w3.eth.send_raw_transaction(HexStr(row.raw_tx))
         except NODE_DOWN:
             raise
         except Exception as exc:  # noqa: BLE001 - the node's refusal decides what follows

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from eth_utils import to_checksum_address
 from pydantic import BaseModel, Field
@@ -61,7 +61,7 @@ def int_cursor(cursor: str | None) -> int | None:
     return int(raw)
 
 
-def paginate(db: object, stmt: object, key: object, cursor: str | None, limit: int) -> tuple[list[object], str | None]:
+def paginate(db: object, stmt: Any, key: Any, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
     """Keyset pagination over an integer or string key column: rows after ``cursor``, at most ``limit``."""
     from sqlmodel import Session
 

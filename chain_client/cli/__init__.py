@@ -6,6 +6,7 @@ import typer
 
 from typing import Annotated
 
+from api import cli as api_cli
 from chain_client.cli import battery, certificates, claims, governance, registry, safety, suite
 from chain_client.cli.common import KeyPolicy
 from oracles import cli as oracle_cli
@@ -42,3 +43,4 @@ app.add_typer(safety.storage, name="storage", help="Storage sites (storage opera
 app.add_typer(oracle_cli.app, name="oracle", help="Sign and submit equipment measurement files.")
 app.add_typer(governance.app, name="governance",
               help="The ministries' policy committee: propose, approve, execute rule changes; status.")
+api_cli.attach(app)

@@ -56,8 +56,8 @@ def test_sign_in_message_bindings(embedded_api: Api) -> None:
     # signed by someone else
     problem(api.client.post("/v1/auth/sign-in", json={**signed(api.world.stranger, text)}), 401, "bad-signature")
     # a nonce the server never issued
-    forged = siwe.parse(text)
-    own = siwe.SiweMessage(**{**forged.__dict__, "nonce": "abcdef1234567890"})
+    parsed = siwe.parse(text)
+    own = siwe.SiweMessage(**{**parsed.__dict__, "nonce": "abcdef1234567890"})
     problem(api.client.post("/v1/auth/sign-in", json=signed(acct, own.text())), 401, "unknown-nonce")
 
 

@@ -26,7 +26,7 @@ def dump(api: Api) -> dict[str, list[tuple[Any, ...]]]:
     out = {}
     with api.app.state.engine.connect() as conn:
         for table in INDEX_TABLES:
-            name = table.__tablename__
+            name = str(getattr(table, "__tablename__"))
             cols = [c["name"] for c in inspect(conn).get_columns(name) if c["name"] != "id"]
             rows = conn.execute(text(f"SELECT {', '.join(cols)} FROM {name}")).all()
             out[name] = sorted(tuple(str(v) for v in r) for r in rows)
