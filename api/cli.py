@@ -130,12 +130,18 @@ def sign(
         data = json.loads(_read(prepared or message or "-"))
     except (OSError, ValueError) as exc:
         raise LedgerError(f"not JSON: {exc}") from None
-    if prepared is not None:
-        print(json.dumps(sign_prepared(account, data)))
-    else:
-        text = data["message"]
-        signature = account.sign_message(encode_defunct(text=text)).signature.to_0x_hex()
-        print(json.dumps({"message": text, "signature": signature}))
+    if isinstance(data, dict) and "type" in data and "detail" in data:
+        raise LedgerError(f"nothing to sign: the API answered {data.get('status')} {data['detail']}")
+    try:
+        if prepared is not None:
+            print(json.dumps(sign_prepared(account, data)))
+        else:
+            text = data["message"]
+            signature = account.sign_message(encode_defunct(text=text)).signature.to_0x_hex()
+            print(json.dumps({"message": text, "signature": signature}))
+    except (KeyError, TypeError, ValueError) as exc:
+        what = "a prepared request" if prepared is not None else "a sign-in challenge"
+        raise LedgerError(f"this JSON is not {what} of the API ({type(exc).__name__}: {exc})") from None
 
 
 @tools.command("openapi")

@@ -61,3 +61,25 @@ def test_same_signed_request_is_accepted_once(api: Api) -> None:
     other = api.sign(w.recycler, api.prepare(w.recycler, "/v1/certification/lots", lot_body(api), headers))
     reused = api.client.post("/v1/requests", json=other, headers={**headers, "Idempotency-Key": "k-1"})
     assert reused.status_code == 409 and reused.json()["type"].endswith("/idempotency-key-reused")
+
+
+def test_requests_queue_in_nonce_order_and_a_late_refusal_is_decoded(api: Api) -> None:
+    """Two transfers of the same grams, both accepted while neither is mined: the second fails when relayed, and its
+    status carries the contract's error."""
+    w = api.world
+    lot = w.certified_lot(grams=1_000)
+    headers = api.sign_in(w.recycler)
+    body = {"to": w.cell_maker.address, "grams": 800, "shipment_ref": "SHIP-A"}
+    ids = []
+    for ref in ("SHIP-A", "SHIP-B"):  # each prepared after the previous one entered the outbox
+        signed = api.sign(w.recycler, api.prepare(w.recycler, f"/v1/certification/lots/{lot}/transfers",
+                                                  {**body, "shipment_ref": ref}, headers))
+        accepted = api.client.post("/v1/requests", json=signed, headers=headers)
+        assert accepted.status_code == 202, accepted.text
+        assert accepted.json()["forwarder_nonce"] == len(ids)
+        ids.append(accepted.json()["id"])
+    api.app.state.relayer.run_once()
+    a, b = (api.client.get(f"/v1/requests/{i}", headers=headers).json() for i in ids)
+    assert a["status"] == "mined"
+    assert b["status"] == "failed" and b["error"]["name"] == "CertificatesInsufficientBalance", b
+    assert w.ledger.certificates.balance(lot, w.cell_maker.address) == 800
