@@ -90,14 +90,22 @@ def recover(ctx: ChainContext, fields: ForwardRequestFields, signature: str) -> 
         raise ApiProblem(422, "bad-signature", f"the signature does not verify: {exc}") from None
 
 
-def inflight(db: Session, signer: str) -> int:
-    return int(db.exec(select(func.count()).select_from(RelayRequest).where(
-        RelayRequest.signer == signer, col(RelayRequest.status).in_(INFLIGHT))).one())
+def inflight_top(db: Session, signer: str) -> int | None:
+    """The highest forwarder nonce among the signer's requests in flight (queued or sent), if any."""
+    top = db.exec(select(func.max(RelayRequest.forwarder_nonce)).where(
+        RelayRequest.signer == signer, col(RelayRequest.status).in_(INFLIGHT))).one()
+    return None if top is None else int(top)
+
+
+def expected_nonce(db: Session, signer: str, chain_nonce: int) -> int:
+    """The forwarder nonce the signer's next request takes: after the chain's and after the outbox's requests in
+    flight (a request just mined may still read as in flight: the larger of the two wins)."""
+    top = inflight_top(db, signer)
+    return chain_nonce if top is None else max(chain_nonce, top + 1)
 
 
 def next_nonce(ctx: ChainContext, db: Session, signer: str) -> int:
-    """The forwarder nonce the signer's next request takes: the chain's, after the outbox's requests in flight."""
-    return int(ctx.forwarder.functions.nonces(signer).call()) + inflight(db, signer)
+    return expected_nonce(db, signer, int(ctx.forwarder.functions.nonces(signer).call()))
 
 
 def deadline(ctx: ChainContext, ttl: int) -> int:
@@ -145,7 +153,7 @@ def check(ctx: ChainContext, db: Session, signed: SignedRequest, session_address
     if fields.nonce < chain_nonce:
         raise ApiProblem(409, "nonce-used", f"forwarder nonce {fields.nonce} of {signer} is already used "
                          f"(next is {chain_nonce}): a replay?")
-    expected = chain_nonce + inflight(db, signer)
+    expected = expected_nonce(db, signer, chain_nonce)
     if fields.nonce != expected:
         raise ApiProblem(409, "nonce-out-of-order", f"forwarder nonce {fields.nonce} is not the next one "
                          f"({expected}): prepare the request again")

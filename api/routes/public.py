@@ -3,13 +3,17 @@ read. (The human-readable passport page ``/p/{identifier}`` is mounted beside th
 
 from __future__ import annotations
 
-from typing import Annotated
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel
 from sqlmodel import col, select
 
 from api.deps import Chain, Db
+from api.indexer import indexed_block
 from api.models import IxClaim
 from api.problems import ApiProblem, responses
 from chain_client.errors import ContractRevert
@@ -17,7 +21,39 @@ from chain_client.passports import battery_id
 from chain_client.vocabulary import BatteryStatus, ClaimStatus, LotStatus
 
 router = APIRouter(prefix="/v1/public", tags=["public"])
+CACHE_SIZE = 4_096
+
+
+class BlockCache:
+    """Public answers per (what, block): a lookup is a function of the chain at a block (and of the index), so
+    concurrent readers of the same block share one set of chain reads."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[object, ...], BaseModel] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: tuple[object, ...], make: Callable[[], M]) -> M:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found  # type: ignore[return-value]
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+def cache_of(request: Request) -> BlockCache:
+    cache = getattr(request.app.state, "public_cache", None)
+    if cache is None:
+        cache = request.app.state.public_cache = BlockCache()
+    return cache  # type: ignore[no-any-return]
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+M = TypeVar("M", bound=BaseModel)
 
 
 class MetalShareOut(BaseModel):
@@ -101,12 +137,18 @@ def verify_claim(chain: Chain, claim_id: int, block: int) -> ClaimVerification:
 
 
 @router.get("/batteries/{identifier}", response_model=BatteryLookup, responses=responses(404, 422, 503))
-def battery(identifier: Annotated[str, Path(min_length=1, max_length=200)], chain: Chain, db: Db) -> BatteryLookup:
+def battery(identifier: Annotated[str, Path(min_length=1, max_length=200)], chain: Chain, db: Db,
+            request: Request) -> BatteryLookup:
     """A battery by its identifier: public passport tier, status, and the attested claim covering its model with
     per-metal recycled shares and the EU Article 8 result."""
     if not identifier.strip():
         raise ApiProblem(404, "unknown-battery", "an empty identifier names no battery")
     block = chain.block_number()
+    key = ("battery", identifier.strip(), block, indexed_block(db))
+    return cache_of(request).get_or_make(key, lambda: _battery(identifier, chain, db, block))
+
+
+def _battery(identifier: str, chain: Chain, db: Db, block: int) -> BatteryLookup:
     bid = battery_id(identifier)
     b = chain.ledger.passports.battery(bid)
     if b.status == BatteryStatus.NONE:
@@ -123,9 +165,10 @@ def battery(identifier: Annotated[str, Path(min_length=1, max_length=200)], chai
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimVerification, responses=responses(404, 422, 503))
-def claim(claim_id: Id, chain: Chain) -> ClaimVerification:
+def claim(claim_id: Id, chain: Chain, request: Request) -> ClaimVerification:
     """A usage claim's verification: status, taint (a revoked source lot), shares, Article 8 per milestone."""
-    return verify_claim(chain, claim_id, chain.block_number())
+    block = chain.block_number()
+    return cache_of(request).get_or_make(("claim", claim_id, block), lambda: verify_claim(chain, claim_id, block))
 
 
 @router.get("/lots/{lot_id}", response_model=LotLookup, responses=responses(404, 422, 503))
