@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
@@ -50,6 +50,16 @@ class Permissions:
     status: ParticipantStatus
     roles: list[BusinessRole]
     authorities: list[str]
+    suspended_roles: list[BusinessRole] = field(default_factory=list)
+    revoked_roles: list[BusinessRole] = field(default_factory=list)
+
+    def role_status(self, role: BusinessRole) -> ParticipantStatus:
+        """Each role's status is set by the authority administering it."""
+        if role in self.revoked_roles:
+            return ParticipantStatus.REVOKED
+        if role not in self.roles:
+            return ParticipantStatus.NONE
+        return ParticipantStatus.SUSPENDED if role in self.suspended_roles else ParticipantStatus.ACTIVE
 
     @property
     def active(self) -> bool:
@@ -79,7 +89,7 @@ class ChainContext:
             backend = RpcBackend(url, timeout=10)
             try:
                 if backend.w3.eth.chain_id == deployment.chain_id:
-                    return cls(backend.w3, deployment, load_account(relayer_key))
+                    return cls(backend.w3, deployment, load_account(relayer_key, chain_id=deployment.chain_id))
                 errors.append(f"{url}: chain {backend.w3.eth.chain_id}")
             except Exception as exc:  # noqa: BLE001 - try the next node
                 errors.append(f"{url}: {exc}")
@@ -97,7 +107,8 @@ class ChainContext:
         reg = self.ledger.registry
         p = reg.participant(address)
         authorities = [name for name in AUTHORITY_ROLES if reg.has_authority(name, address)]
-        return Permissions(address, p.status != ParticipantStatus.NONE, p.status, p.roles, authorities)
+        return Permissions(address, p.status != ParticipantStatus.NONE, p.status, p.roles, authorities,
+                           list(p.suspended_roles), list(p.revoked_roles))
 
     def block_number(self) -> int:
         return int(self.w3.eth.block_number)

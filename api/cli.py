@@ -11,7 +11,7 @@ import typer
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from chain_client.cli.common import console, reports_errors
+from chain_client.cli.common import KeyPolicy, console, reports_errors
 from chain_client.errors import LedgerError
 from chain_client.keys import load_account
 
@@ -81,7 +81,10 @@ def serve(
         print("sign-in keys of the parties (dev keys, for this local chain only):")
         for n, (name, account) in enumerate(keys.items()):
             print(f"  {name:12} --key dev:{n:<3} {account.address}  0x{bytes(account.key).hex()}")
-    chain = ChainContext(backend.w3, suite, load_account(relayer))
+    # the embedded chain is this process's own throwaway chain: its dev keys are fine there
+    relayer_account = load_account(relayer, chain_id=suite.chain_id,
+                                   allow_dev_keys=KeyPolicy.allow_dev_keys or rpc is None)
+    chain = ChainContext(backend.w3, suite, relayer_account)
     app = create_app(settings, chain)
     console.print(f"API on http://{where}  (OpenAPI: http://{where}/docs), chain {suite.chain_id}, "
                   f"database {settings.database_url}")
@@ -107,6 +110,19 @@ def rebuild(rpc: Annotated[str, typer.Option("--rpc", envvar="BLEDGER_RPC", help
     console.print(f"indexed {events} events up to block {backend.w3.eth.block_number}")
 
 
+def _chain_of(data: object) -> int | None:
+    """The chain a prepared request or a sign-in challenge is for (dev keys are accepted on dev chains only)."""
+    if not isinstance(data, dict):
+        return None
+    domain = data.get("typed_data", {}).get("domain", {}) if isinstance(data.get("typed_data"), dict) else {}
+    if isinstance(domain, dict) and isinstance(domain.get("chainId"), int):
+        return int(domain["chainId"])
+    for line in str(data.get("message", "")).split("\n"):
+        if line.startswith("Chain ID: ") and line[10:].isdigit():
+            return int(line[10:])
+    return None
+
+
 def _read(source: str) -> str:
     return sys.stdin.read() if source == "-" else Path(source).read_text()
 
@@ -123,7 +139,6 @@ def sign(
     """Sign locally what the API prepared (the key never leaves this machine)."""
     from api.sdk import sign_prepared
 
-    account = load_account(key)
     if (prepared is None) == (message is None):
         raise LedgerError("give exactly one of --prepared and --message")
     try:
@@ -133,6 +148,7 @@ def sign(
     if isinstance(data, dict) and "type" in data and "detail" in data:
         raise LedgerError(f"nothing to sign: the API answered {data.get('status')} {data['detail']}")
     try:
+        account = load_account(key, chain_id=_chain_of(data), allow_dev_keys=KeyPolicy.allow_dev_keys)
         if prepared is not None:
             print(json.dumps(sign_prepared(account, data)))
         else:
@@ -157,8 +173,9 @@ def openapi() -> None:
     from chain_client.transactions import TxSender
 
     backend = EmbeddedBackend()
-    governance = backend.funded_accounts(1)[0]
-    suite = deploy_suite(backend.w3, TxSender(backend.w3), governance, {})
+    governance, moe, motie, molit = backend.funded_accounts(4)
+    suite = deploy_suite(backend.w3, TxSender(backend.w3), governance,
+                         {"moe": moe.address, "motie": motie.address, "molit": molit.address})
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:

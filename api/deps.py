@@ -13,7 +13,7 @@ from api.chain import ChainContext, Permissions
 from api.models import ApiSession, utcnow
 from api.problems import ApiProblem
 from api.settings import Settings
-from chain_client.vocabulary import BusinessRole
+from chain_client.vocabulary import BusinessRole, ParticipantStatus
 
 
 def get_chain(request: Request) -> ChainContext:
@@ -85,10 +85,18 @@ def require_writer(perms: Permissions) -> None:
 
 
 def require_role(perms: Permissions, *roles: BusinessRole) -> None:
+    """An active registered participant holding one of ``roles`` with that role active (each role's status is set
+    by the authority administering it)."""
     require_writer(perms)
-    if not any(r in perms.roles for r in roles):
-        names = ", ".join(r.name.lower() for r in roles)
-        raise ApiProblem(403, "missing-role", f"{perms.address} holds none of the roles this act needs ({names})")
+    statuses = {perms.role_status(r) for r in roles}
+    if ParticipantStatus.ACTIVE in statuses:
+        return
+    names = ", ".join(r.name.lower() for r in roles)
+    for status in (ParticipantStatus.SUSPENDED, ParticipantStatus.REVOKED):
+        if status in statuses:
+            raise ApiProblem(403, f"participant-{status.name.lower()}", f"{perms.address}'s role ({names}) is "
+                             f"{status.name.lower()} in the registry: it may read its own data but not act")
+    raise ApiProblem(403, "missing-role", f"{perms.address} holds none of the roles this act needs ({names})")
 
 
 def require_authority(perms: Permissions, *authorities: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from api.acts import PREPARED, prepared
@@ -14,9 +14,9 @@ from api.forwarding import PreparedRequest
 from api.indexer import indexed_block
 from api.models import IxBattery, IxBatteryEvent
 from api.problems import ApiProblem, responses
-from api.schemas import ZERO32, AddressStr, Bytes32, Identifier, Page, b32, checksum, paginate
-from chain_client.passports import battery_id
-from chain_client.vocabulary import BatteryCategory, BatteryStatus, BusinessRole, identifier
+from api.schemas import ZERO32, AddressStr, Bytes32, Identifier, Page, Uint64, b32, checksum, paginate
+from chain_client.passports import ModelSpec, battery_id
+from chain_client.vocabulary import BatteryCategory, BatteryStatus, BusinessRole, Material, identifier
 
 router = APIRouter(prefix="/v1/lifecycle", tags=["lifecycle"])
 WRITE = responses(401, 403, 422, 503)
@@ -28,6 +28,9 @@ StatusName = Literal["original", "in_service", "removed", "reused", "repurposed"
 class RegisterModel(BaseModel):
     model: Identifier
     category: Literal["ev", "industrial", "lmt", "stationary"]
+    metals: list[Literal["lithium", "nickel", "cobalt", "manganese", "copper", "lead"]] = Field(min_length=1)
+    rated_energy_wh: Uint64
+    external_storage_only: bool = False
     data_hash: Bytes32 = ZERO32
 
 
@@ -66,18 +69,20 @@ class BatteryOut(BaseModel):
 @router.post("/models", response_model=PreparedRequest, responses=WRITE, description=PREPARED)
 def register_model(body: RegisterModel, perms: Perms, db: Db, chain: Chain, settings: Config) -> PreparedRequest:
     require_role(perms, BusinessRole.CELL_MAKER, BusinessRole.EV_MAKER)
-    mid, cat = identifier(body.model), BatteryCategory[body.category.upper()]
+    spec = ModelSpec(BatteryCategory[body.category.upper()], frozenset(Material[m.upper()] for m in body.metals),
+                     body.rated_energy_wh, body.external_storage_only, b32(body.data_hash))
+    name = body.model.strip()
     return prepared(chain, db, settings, "lifecycle.register_model", perms.address,
-                    lambda ledger, s: ledger.passports.register_model(s, mid, cat, b32(body.data_hash)))
+                    lambda ledger, s: ledger.passports.register_model(s, name, spec))
 
 
 @router.post("/batteries", response_model=PreparedRequest, responses=WRITE, description=PREPARED)
 def register_battery(body: RegisterBattery, perms: Perms, db: Db, chain: Chain, settings: Config
                      ) -> PreparedRequest:
     require_role(perms, BusinessRole.CELL_MAKER, BusinessRole.EV_MAKER)
-    bid, mid = battery_id(body.identifier), identifier(body.model)
+    ident, mid = body.identifier.strip(), identifier(body.model)
     return prepared(chain, db, settings, "lifecycle.register_battery", perms.address,
-                    lambda ledger, s: ledger.passports.register(s, bid, mid, b32(body.record_hash)))
+                    lambda ledger, s: ledger.passports.register(s, ident, mid, b32(body.record_hash)))
 
 
 @router.post("/batteries/{battery}/transfer", response_model=PreparedRequest, responses=WRITE, description=PREPARED)

@@ -20,13 +20,13 @@ def test_sign_prepared_and_challenge(embedded_api: Api, tmp_path: Path) -> None:
     api, w = embedded_api, embedded_api.world
     challenge = api.client.post("/v1/auth/challenge", json={"address": w.recycler.address}).text
     (tmp_path / "c.json").write_text(challenge)
-    out = runner.invoke(app, ["api", "sign", "--key", "dev:5", "--message", str(tmp_path / "c.json")])
+    out = runner.invoke(app, ["--allow-dev-keys", "api", "sign", "--key", "dev:5", "--message", str(tmp_path / "c.json")])
     assert out.exit_code == 0, out.output
     token = api.client.post("/v1/auth/sign-in", json=json.loads(out.stdout)).json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
     prepared = api.client.post("/v1/certification/lots", json=lot_body(api), headers=headers).text
     (tmp_path / "p.json").write_text(prepared)
-    out = runner.invoke(app, ["api", "sign", "--key", "dev:5", "--prepared", str(tmp_path / "p.json")])
+    out = runner.invoke(app, ["--allow-dev-keys", "api", "sign", "--key", "dev:5", "--prepared", str(tmp_path / "p.json")])
     assert out.exit_code == 0, out.output
     assert api.client.post("/v1/requests", json=json.loads(out.stdout), headers=headers).status_code == 202
 
@@ -34,9 +34,9 @@ def test_sign_prepared_and_challenge(embedded_api: Api, tmp_path: Path) -> None:
 def test_sign_refuses_what_is_not_a_prepared_request(tmp_path: Path) -> None:
     (tmp_path / "problem.json").write_text(json.dumps({"type": "x/contract-refused", "status": 422,
                                                        "detail": "the chain refused the act"}))
-    out = runner.invoke(app, ["api", "sign", "--key", "dev:5", "--prepared", str(tmp_path / "problem.json")])
+    out = runner.invoke(app, ["--allow-dev-keys", "api", "sign", "--key", "dev:5", "--prepared", str(tmp_path / "problem.json")])
     assert out.exit_code == 1 and "nothing to sign" in out.output and "Traceback" not in out.output
-    out = runner.invoke(app, ["api", "sign", "--key", "dev:5", "--prepared", str(tmp_path / "missing.json")])
+    out = runner.invoke(app, ["--allow-dev-keys", "api", "sign", "--key", "dev:5", "--prepared", str(tmp_path / "missing.json")])
     assert out.exit_code == 1 and "not JSON" in out.output
 
 

@@ -98,20 +98,23 @@ def test_public_battery_lookup_shows_the_covering_claim(api: Api) -> None:
     w = api.world
     lot = w.lot_held_by_cell_maker(Material.LITHIUM, 100_000)
     request = ClaimRequest(MODEL, identifier("PLANT-1"), w.now - 180 * DAY, w.now - DAY, CustodyModel.MASS_BALANCE,
-                           {Material.LITHIUM: 1_000_000}, [Allocation(lot, 100_000)])
+                           {Material.LITHIUM: 1_000_000, Material.NICKEL: 8_000_000, Material.COBALT: 1_000_000},
+                           [Allocation(lot, 100_000)])
     claim_id = w.ledger.claims.open(w.cell_maker, request)
     w.ledger.claims.attest(w.motie, claim_id)
-    w.ledger.passports.register(w.cell_maker, battery_id("KR-BAT-0001"), MODEL)
+    w.ledger.passports.register(w.cell_maker, "KR:KCELL:BAT-0001", MODEL)
     api.index()
-    r = api.client.get("/v1/public/batteries/KR-BAT-0001")
+    r = api.client.get("/v1/public/batteries/KR:KCELL:BAT-0001")
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] == "Original" and body["block"] == w.backend.w3.eth.block_number
     claim = body["covering_claim"]
     assert claim["claim_id"] == claim_id and claim["status"] == "attested" and not claim["tainted"]
-    assert claim["shares"] == [{"material": "lithium", "content_grams": 1_000_000, "recycled_share_bps": 1_000,
-                                "pre_consumer_bps": 0, "post_consumer_bps": 1_000}]
-    assert {a["year"]: a["meets"] for a in claim["article8"]} == {2031: True, 2036: False}
+    assert claim["shares"][0] == {"material": "lithium", "content_grams": 1_000_000, "recycled_share_bps": 1_000,
+                                  "pre_consumer_bps": 0, "post_consumer_bps": 1_000}
+    assert [s["material"] for s in claim["shares"]] == ["lithium", "nickel", "cobalt"]
+    assert {a["year"]: a["meets"] for a in claim["article8"]} == {2031: False, 2036: False}  # no Ni, Co recycled
+    assert claim["article8"][0]["share_bps"] == {"lithium": 1_000}
     w.ledger.certificates.revoke(w.moe, lot)
     assert api.client.get(f"/v1/public/claims/{claim_id}").json()["tainted_by_lot"] == lot
     problem(api.client.get("/v1/public/claims/999"), 404, "unknown-claim")
