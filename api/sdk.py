@@ -17,9 +17,11 @@ from eth_account.signers.local import LocalAccount
 
 
 class HttpClient(Protocol):
-    def post(self, url: str, **kwargs: Any) -> Any: ...
+    """What the client needs of an HTTP client (``httpx.Client``, FastAPI's ``TestClient``)."""
 
-    def get(self, url: str, **kwargs: Any) -> Any: ...
+    def post(self, url: str, *, json: Any = ..., headers: Any = ...) -> Any: ...
+
+    def get(self, url: str, *, headers: Any = ...) -> Any: ...
 
 
 class PortalError(Exception):

@@ -70,7 +70,7 @@ def test_requests_queue_in_nonce_order_and_a_late_refusal_is_decoded(api: Api) -
     lot = w.certified_lot(grams=1_000)
     headers = api.sign_in(w.recycler)
     body = {"to": w.cell_maker.address, "grams": 800, "shipment_ref": "SHIP-A"}
-    ids = []
+    ids: list[int] = []
     for ref in ("SHIP-A", "SHIP-B"):  # each prepared after the previous one entered the outbox
         signed = api.sign(w.recycler, api.prepare(w.recycler, f"/v1/certification/lots/{lot}/transfers",
                                                   {**body, "shipment_ref": ref}, headers))
