@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chain_client.vocabulary import LotStatus
 from tests.api.conftest import Api
+from tests.conftest import World
 
 LOT = {"material": "lithium", "feedstock": "post_consumer", "mass_grams": 120_000, "chemical_form": "Li2CO3",
        "facility": "KR-RECYCLER-PLANT-1", "period_start": 0, "period_end": 0}
@@ -83,3 +84,34 @@ def test_requests_queue_in_nonce_order_and_a_late_refusal_is_decoded(api: Api) -
     assert a["status"] == "mined"
     assert b["status"] == "failed" and b["error"]["name"] == "CertificatesInsufficientBalance", b
     assert w.ledger.certificates.balance(lot, w.cell_maker.address) == 800
+
+
+def test_background_relayer_and_indexer(embedded_world: object, tmp_path: object) -> None:
+    """As `bledger serve` runs it: the relayer and the indexer as threads; the client only polls."""
+    import time
+    from pathlib import Path
+
+    from tests.api.conftest import make_api
+
+    w = embedded_world
+    assert isinstance(w, World) and isinstance(tmp_path, Path)
+    snapshot = w.backend.snapshot()
+    api = make_api(w, f"sqlite:///{tmp_path / 'api.db'}", tmp_path / "docs", background=True, poll_seconds=0.05)
+    try:
+        with api.client:  # runs the lifespan: starts and stops the threads
+            headers = api.sign_in(w.recycler)
+            signed = api.sign(w.recycler, api.prepare(w.recycler, "/v1/certification/lots", lot_body(api), headers))
+            request_id = api.client.post("/v1/requests", json=signed, headers=headers).json()["id"]
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                status = api.client.get(f"/v1/requests/{request_id}", headers=headers).json()
+                page = api.client.get("/v1/certification/lots", headers=headers).json()
+                if status["status"] == "mined" and page["items"]:
+                    break
+                time.sleep(0.05)
+            assert status["status"] == "mined" and page["items"][0]["status"] == "pending"
+            assert page["block"] >= status["block_number"]
+    finally:
+        api.app.state.engine.dispose()
+        w.backend.revert(snapshot)
+        w.sender.nonces.reset()
