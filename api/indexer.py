@@ -187,6 +187,16 @@ def _balance(db: Session, lot_id: int, holder: str, delta: int) -> None:
     db.add(row)
 
 
+def summary(roles: int, suspended: int, revoked: int) -> int:
+    """The registry's summary status (ParticipantRegistry._summary)."""
+    held = roles & ~revoked
+    if held & ~suspended:
+        return int(ParticipantStatus.ACTIVE)
+    if held:
+        return int(ParticipantStatus.SUSPENDED)
+    return int(ParticipantStatus.REVOKED if revoked else ParticipantStatus.ACTIVE)
+
+
 def project(db: Session, ev: ChainEvent) -> None:
     """Applies one event to the index tables."""
     a: dict[str, Any] = json.loads(ev.args)
@@ -195,15 +205,22 @@ def project(db: Session, ev: ChainEvent) -> None:
     if name == "ParticipantRegistered":
         db.merge(IxParticipant(address=a["account"], roles=a["roles"], status=int(ParticipantStatus.ACTIVE),
                                authority=a["authority"], registered_block=ev.block_number))
-    elif name == "ParticipantRolesChanged":
+    elif name in ("ParticipantRolesChanged", "ParticipantStatusChanged"):
         p = db.get(IxParticipant, a["account"])
         if p:
-            p.roles = a["roles"]
-            db.add(p)
-    elif name == "ParticipantStatusChanged":
-        p = db.get(IxParticipant, a["account"])
-        if p:
-            p.status = a["status"]
+            if name == "ParticipantRolesChanged":
+                p.roles = a["roles"]
+            else:  # the status of the roles in ``roles`` changed (as the registry's suspend / reinstate / revoke)
+                mask, status = int(a["roles"]), ParticipantStatus(a["status"])
+                target = mask & ~int(p.revoked_roles)
+                if status == ParticipantStatus.SUSPENDED:
+                    p.suspended_roles = int(p.suspended_roles) | target
+                elif status == ParticipantStatus.ACTIVE:
+                    p.suspended_roles = int(p.suspended_roles) & ~target
+                elif status == ParticipantStatus.REVOKED:
+                    p.revoked_roles = int(p.revoked_roles) | target
+                    p.suspended_roles = int(p.suspended_roles) & ~target
+            p.status = summary(int(p.roles), int(p.suspended_roles), int(p.revoked_roles))
             db.add(p)
     elif name == "FacilityRegistered":
         db.merge(IxFacility(facility_id=a["facilityId"], operator=a["operator"], valid_from=a["validFrom"],

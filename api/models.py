@@ -145,10 +145,15 @@ class ChainEvent(SQLModel, table=True):
 
 
 class IxParticipant(SQLModel, table=True):
+    """A participant; ``status`` is the registry's summary of the per-role statuses (each role's status is set by
+    the authority administering it)."""
+
     __tablename__ = "ix_participant"
     address: str = Field(primary_key=True, max_length=42)
     roles: int = big()
     status: int
+    suspended_roles: int = big(default=0)
+    revoked_roles: int = big(default=0)
     authority: str = Field(max_length=42)
     registered_block: int = big()
 

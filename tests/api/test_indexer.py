@@ -43,6 +43,9 @@ def test_rebuild_from_the_chain_reproduces_the_tables(api: Api, tmp_path: Path) 
     assert incremental["ix_participant"] and incremental["ix_model"]
     api.app.state.indexer.rebuild()
     assert dump(api) == incremental
+    headers = api.sign_in(w.importer)
+    suspended = api.client.get("/v1/registry/participants", params={"status": "suspended"}, headers=headers).json()
+    assert [p["address"] for p in suspended["items"]] == [w.recycler2.address]
 
 
 def test_reorganisation_rolls_back(embedded_api: Api) -> None:
