@@ -144,3 +144,28 @@ def test_sdk_prepares_signs_locally_and_submits(embedded_api: Api) -> None:
 def test_unknown_claim_whose_revert_data_holds_a_quote_is_a_404(embedded_api: Api) -> None:
     # claim 9984 = 0x2700: eth-tester reports the revert bytes as b"..'.." (found by the Schemathesis run)
     problem(embedded_api.client.get("/v1/public/claims/9984"), 404, "unknown-claim")
+
+
+def test_signed_transaction_stored_before_broadcast_is_rebroadcast_not_resigned(embedded_api: Api) -> None:
+    """The relayer stores the signed transaction, then the broadcast fails (node down): the next round sends the
+    same transaction (same hash), and the act happens once."""
+    api, w = embedded_api, embedded_api.world
+    headers, prepared = prepared_lot(api)
+    accepted = api.client.post("/v1/requests", json=api.sign(w.recycler, prepared), headers=headers).json()
+    eth = api.app.state.chain.w3.eth
+    real = eth.send_raw_transaction
+
+    def down(raw: object) -> object:
+        raise ConnectionError("node down")
+
+    eth.send_raw_transaction = down
+    try:
+        api.app.state.relayer.run_once()
+    finally:
+        eth.send_raw_transaction = real
+    stored = api.client.get(f"/v1/requests/{accepted['id']}", headers=headers).json()
+    assert stored["status"] == "sent" and w.ledger.certificates.lot_count() == 0
+    api.app.state.relayer.run_once()
+    mined = api.client.get(f"/v1/requests/{accepted['id']}", headers=headers).json()
+    assert mined["status"] == "mined" and mined["tx_hash"] == stored["tx_hash"]
+    assert w.ledger.certificates.lot_count() == 1
