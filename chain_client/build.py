@@ -44,8 +44,14 @@ SETTINGS: dict[str, Any] = {
     # No metadata hash in the bytecode: the bytecode then depends on the code only, not on how a tool names the
     # source files, so the Python and Hardhat builds can be compared byte for byte.
     "metadata": {"bytecodeHash": "none"},
-    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+    "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "storageLayout"]}},
 }
+
+#: Side file of the artifacts holding each contract's storage layout (solc's ``storageLayout`` output), from which
+#: proofs derive storage slots instead of hard-coding them.
+STORAGE_LAYOUTS = "storage-layouts"
+#: Files of the artifacts folder that are not contract artifacts.
+_NOT_ARTIFACTS = {"build", STORAGE_LAYOUTS}
 
 _IMPORT = re.compile(r'^\s*import\s+(?:[^"\']*?from\s+)?["\']([^"\']+)["\']\s*;', re.MULTILINE)
 
@@ -63,6 +69,7 @@ class Artifact:
     abi: list[dict[str, Any]]
     bytecode: str
     deployed_bytecode: str
+    storage_layout: dict[str, Any] | None = None
 
     def to_hardhat(self) -> dict[str, Any]:
         """The artifact in Hardhat's ``hh-sol-artifact-1`` format."""
@@ -213,8 +220,17 @@ def compile_sources(sources: dict[str, str], compiler: str = "auto") -> dict[str
                 abi=out["abi"],
                 bytecode="0x" + out["evm"]["bytecode"]["object"],
                 deployed_bytecode="0x" + out["evm"]["deployedBytecode"]["object"],
+                storage_layout=_compact_layout(out.get("storageLayout")),
             )
     return artifacts
+
+
+def _compact_layout(layout: dict[str, Any] | None) -> dict[str, Any] | None:
+    """solc's storage layout without the AST ids and contract names (they say nothing about where values live)."""
+    if layout is None:
+        return None
+    storage = [{k: v for k, v in item.items() if k not in ("astId", "contract")} for item in layout["storage"]]
+    return {"storage": storage, "types": layout.get("types") or {}}
 
 
 def source_digest(sources: dict[str, str]) -> dict[str, str]:
@@ -239,6 +255,9 @@ def build(out_dir: Path = ARTIFACTS_DIR, compiler: str = "auto") -> dict[str, Ar
         stale.unlink()
     for name in SAFE_CONTRACTS:
         (safe_dir / f"{name}.json").write_text(json.dumps(safe[name].to_hardhat(), indent=2, sort_keys=True) + "\n")
+    layouts = {name: a.storage_layout for name, a in sorted(own.items()) if a.storage_layout and a.storage_layout["storage"]}
+    (out_dir / f"{STORAGE_LAYOUTS}.json").write_text(json.dumps(layouts, indent=1, sort_keys=True) + "\n")
+    load_storage_layouts.cache_clear()
     manifest = {"solcVersion": SOLC_VERSION, "settings": SETTINGS, "sources": source_digest(sources),
                 "safeSources": source_digest(safe_sources)}
     (out_dir / "build.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -262,4 +281,15 @@ def safe_artifact(name: str) -> Artifact:
 
 def all_artifacts(directory: Path = ARTIFACTS_DIR) -> dict[str, Artifact]:
     """Every committed artifact, by contract name."""
-    return {p.stem: load_artifact(p.stem, directory) for p in sorted(directory.glob("*.json")) if p.stem != "build"}
+    return {p.stem: load_artifact(p.stem, directory) for p in sorted(directory.glob("*.json"))
+            if p.stem not in _NOT_ARTIFACTS}
+
+
+@cache
+def load_storage_layouts(directory: Path = ARTIFACTS_DIR) -> dict[str, dict[str, Any]]:
+    """The committed storage layouts (solc's ``storageLayout``), by contract name."""
+    path = directory / f"{STORAGE_LAYOUTS}.json"
+    if not path.is_file():
+        raise BuildError(f"no storage layouts in {directory}: run `bledger build`")
+    layouts: dict[str, dict[str, Any]] = json.loads(path.read_text())
+    return layouts
