@@ -365,8 +365,8 @@ def _verify(data: bytes, trust: Trust) -> Verdict:
     proof = None
     if kind == "battery":
         identifier = subject["battery"]
-        if not isinstance(identifier, str) or not identifier:
-            raise _fail("subject.battery is not an identifier")
+        if not isinstance(identifier, str) or not identifier or identifier != identifier.strip():
+            raise _fail("subject.battery is not a canonical identifier")
         proof = _hex_list(subject["batteriesProof"], "subject.batteriesProof", 32)
     reader = ProofReader(_accounts(top, header.state_root, trust))
     state = read_state(StateView(trust.layout, reader), claim_id, identifier)

@@ -7,7 +7,7 @@ import typer
 from typing import Annotated
 
 from api import cli as api_cli
-from chain_client.cli import battery, certificates, claims, governance, registry, safety, suite
+from chain_client.cli import battery, certificates, claims, governance, registry, safety, suite, verify
 from chain_client.cli.common import KeyPolicy
 from oracles import cli as oracle_cli
 
@@ -40,6 +40,7 @@ app.add_typer(safety.evaluations, name="eval", help="Performance evaluation befo
 app.add_typer(safety.inspections, name="inspect", help="Safety inspections (inspection bodies).")
 app.add_typer(safety.transport, name="transport", help="Shipment legs (transporters).")
 app.add_typer(safety.storage, name="storage", help="Storage sites (storage operators).")
+verify.attach(app)
 app.add_typer(oracle_cli.app, name="oracle", help="Sign and submit equipment measurement files.")
 app.add_typer(governance.app, name="governance",
               help="The ministries' policy committee: propose, approve, execute rule changes; status.")
