@@ -97,7 +97,8 @@ class StateView:
         start = self._base(var, keys) if base is None else base
         cache: dict[int, bytes] = {}
         out: dict[str, Any] = {}
-        for name, spec in var["fields"].items():
+        for name in sorted(var["fields"]):  # by name: the order of the trust file's keys does not matter
+            spec = var["fields"][name]
             rel, offset, size = int(spec[0]), int(spec[1]), int(spec[2])
             if len(spec) == 4:  # a static array of small values, packed from the start of its slot
                 values = []

@@ -93,11 +93,15 @@ def _only_safe_numbers(obj: Any) -> bool:
     return False
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: Python accepts them, JSON (and browsers) do not
+
+
 def parse_bundle(data: bytes) -> dict[str, Any]:
     if any(b > 0x7F for b in data):
         raise _fail("the bundle contains non-ASCII bytes")
     try:
-        obj = json.loads(data.decode("ascii"))
+        obj = json.loads(data.decode("ascii"), parse_constant=_no_constant)
     except ValueError:
         raise _fail("the bundle is not valid JSON (truncated or damaged)") from None
     if not _only_safe_numbers(obj) or canonical_json(obj).encode() != data:

@@ -1,0 +1,145 @@
+"""Clique seal recovery and the Clique trust path against a real go-ethereum 1.13.15 Clique node (one sealer, chain
+4242, period 1, forks through London at block 0), started in a temp dir on a free port and stopped after."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from web3 import Web3
+
+from chain_client.anvil import free_port
+from chain_client.headers import clique_seal_hash, clique_signer, decode_header, header_rlp
+from chain_client.ledger_state import VerificationFailure
+from chain_client.verifier import Trust, check_anchor, prove_value
+
+GETH = Path.home() / ".cache" / "battery-ledger" / "geth-v1.13.15" / "bin" / "geth"
+SEALER_KEY = "0x" + "4b" * 32  # a test-only key
+
+
+@dataclass
+class CliqueNode:
+    url: str
+    w3: Web3
+    signer: str
+
+
+def _genesis(signer: str) -> dict[str, object]:
+    forks = ("homestead", "eip150", "eip155", "eip158", "byzantium", "constantinople", "petersburg", "istanbul",
+             "berlin", "london")
+    config: dict[str, object] = {"chainId": 4242, **{f"{f}Block": 0 for f in forks},
+                                 "clique": {"period": 1, "epoch": 30000}}
+    return {"config": config, "difficulty": "1", "gasLimit": "30000000",
+            "extradata": "0x" + "00" * 32 + signer[2:].lower() + "00" * 65,
+            "alloc": {signer: {"balance": hex(10**21)}}}
+
+
+@pytest.fixture(scope="module")
+def clique(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliqueNode]:
+    if not GETH.is_file():
+        pytest.skip(f"geth 1.13.15 not built at {GETH} (the Clique network's setup builds it)")
+    d = tmp_path_factory.mktemp("clique")
+    signer = Account.from_key(SEALER_KEY).address
+    (d / "genesis.json").write_text(json.dumps(_genesis(signer)))
+    (d / "pw").write_text("test\n")
+    (d / "key").write_text(SEALER_KEY[2:])
+    datadir = str(d / "data")
+    for args in (["init", "--datadir", datadir, str(d / "genesis.json")],
+                 ["account", "import", "--lightkdf", "--datadir", datadir, "--password", str(d / "pw"), str(d / "key")]):
+        subprocess.run([str(GETH), *args], check=True, capture_output=True, timeout=60)
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(GETH), "--datadir", datadir, "--networkid", "4242", "--port", "0", "--nodiscover", "--maxpeers", "0",
+         "--ipcdisable", "--http", "--http.addr", "127.0.0.1", "--http.port", str(port),
+         "--http.api", "eth,net,web3,clique", "--authrpc.port", str(free_port()), "--mine",
+         "--miner.etherbase", signer, "--unlock", signer, "--password", str(d / "pw"), "--allow-insecure-unlock",
+         "--lightkdf", "--syncmode", "full", "--verbosity", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 5}))
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if w3.eth.block_number >= 4:
+                    break
+            except Exception:  # noqa: BLE001 - not up yet
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"geth did not seal 4 blocks: {proc.stderr.read().decode() if proc.stderr else ''}")
+            time.sleep(0.2)
+        yield CliqueNode(f"http://127.0.0.1:{port}", w3, signer)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _raw_header(node: CliqueNode, number: int) -> bytes:
+    block = node.w3.provider.make_request("eth_getBlockByNumber", [hex(number), False])["result"]  # type: ignore[arg-type]
+    raw = header_rlp(block)
+    assert "0x" + decode_header(raw).hash.hex() == block["hash"]
+    return raw
+
+
+def _trust(signers: list[str], confirmations: int, min_block: int = 0) -> Trust:
+    return Trust(4242, {"type": "clique", "signers": [s.lower() for s in signers], "confirmations": confirmations},
+                 min_block, {}, {})
+
+
+def test_geth_headers_hash_and_their_seals_recover_the_sealer(clique: CliqueNode) -> None:
+    assert clique.w3.provider.make_request("clique_getSigners", [])["result"] == [clique.signer.lower()]  # type: ignore[arg-type]
+    for number in (1, 2, 3):
+        header = decode_header(_raw_header(clique, number))
+        assert len(header.fields) == 16  # London: base fee is the last field
+        assert clique_signer(header) == clique.signer.lower()
+        assert clique_seal_hash(header) != header.hash
+
+
+def test_clique_anchor_with_confirmations(clique: CliqueNode) -> None:
+    head, *descendants = (_raw_header(clique, n) for n in (1, 2, 3))
+    block = check_anchor(decode_header(head), descendants, _trust([clique.signer], 2))
+    assert block["signer"] == clique.signer.lower() and block["number"] == 1
+    assert block["anchor"] == f"Clique seal of {clique.signer.lower()}, 2 confirmations"
+
+
+def test_clique_anchor_failures_are_named(clique: CliqueNode) -> None:
+    head, d1, d2, d3 = (_raw_header(clique, n) for n in (1, 2, 3, 4))
+    other = Account.create().address
+    with pytest.raises(VerificationFailure, match=f"block 1 was sealed by {clique.signer.lower()}, not by a signer"):
+        check_anchor(decode_header(head), [d1], _trust([other], 1))
+    with pytest.raises(VerificationFailure, match="carries 1 confirmation headers, the trust file asks for 3"):
+        check_anchor(decode_header(head), [d1], _trust([clique.signer], 3))
+    with pytest.raises(VerificationFailure, match="confirmation header 1 does not follow block 1"):
+        check_anchor(decode_header(head), [d2, d3], _trust([clique.signer], 2))
+    with pytest.raises(VerificationFailure, match="older than block 9"):
+        check_anchor(decode_header(head), [d1], _trust([clique.signer], 1, min_block=9))
+    # one changed byte in the seal: the signature recovers another key (or none)
+    h = decode_header(head)
+    fields = list(h.fields)
+    fields[12] = fields[12][:-10] + bytes([fields[12][-10] ^ 1]) + fields[12][-9:]
+    import rlp
+
+    forged = decode_header(rlp.encode(fields))
+    with pytest.raises(VerificationFailure, match="not by a signer the trust file pins|does not recover"):
+        check_anchor(forged, [], _trust([clique.signer], 0))
+
+
+def test_account_proof_from_geth_holds_against_the_sealed_header(clique: CliqueNode) -> None:
+    number = clique.w3.eth.block_number - 1
+    header = decode_header(_raw_header(clique, number))
+    proof = clique.w3.eth.get_proof(clique.signer, [], number)
+    import rlp
+
+    leaf = prove_value(header.state_root, bytes.fromhex(clique.signer[2:]), [bytes(p) for p in proof["accountProof"]],
+                       "the sealer's account")
+    nonce, balance, _, _ = rlp.decode(leaf)
+    assert int.from_bytes(balance, "big") == clique.w3.eth.get_balance(clique.signer, number)
