@@ -149,12 +149,34 @@ def bundle_bytes(bundle: dict[str, Any]) -> bytes:
     return canonical_json(bundle).encode()
 
 
+def authority_accounts(w3: Web3, deployment: Deployment) -> dict[str, list[str]]:
+    """The accounts holding the MoE and MOTIE roles now, from the registry's role events."""
+    from chain_client.suite import contract_at
+    from chain_client.vocabulary import MOE_ROLE, MOTIE_ROLE
+
+    registry = contract_at(w3, "ParticipantRegistry", deployment.contracts["ParticipantRegistry"])
+    out: dict[str, list[str]] = {}
+    for name, role in (("moe", MOE_ROLE), ("motie", MOTIE_ROLE)):
+        events = [(int(e["blockNumber"]), int(e["logIndex"]), True, e["args"]["account"]) for e in
+                  registry.events.RoleGranted().get_logs(from_block=deployment.block_number,
+                                                         argument_filters={"role": role})]
+        events += [(int(e["blockNumber"]), int(e["logIndex"]), False, e["args"]["account"]) for e in
+                   registry.events.RoleRevoked().get_logs(from_block=deployment.block_number,
+                                                          argument_filters={"role": role})]
+        holders: set[str] = set()
+        for _, _, granted, account in sorted(events):
+            (holders.add if granted else holders.discard)(str(account).lower())
+        out[name] = sorted(holders)
+    return out
+
+
 def trust_anchors(w3: Web3, deployment: Deployment, bundle: dict[str, Any] | None = None,
                   signers: Sequence[str] | None = None, confirmations: int = 0,
-                  authorities: dict[str, str] | None = None) -> dict[str, Any]:
+                  authorities: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """A trust file with what this node knows: the pinned block hash of ``bundle``'s block (a dev node), or the
     Clique ``signers`` (asked from the node with ``clique_getSigners`` when not given, if ``confirmations`` > 0);
-    the contracts' addresses and code hashes; the storage layout; the authorities' addresses."""
+    the contracts' addresses and code hashes; the storage layout; the accounts holding the MoE and MOTIE roles
+    (the credential issuers)."""
     contracts = {}
     for name in CONTRACTS:
         address = deployment.contracts[name]
@@ -171,5 +193,5 @@ def trust_anchors(w3: Web3, deployment: Deployment, bundle: dict[str, Any] | Non
     return {
         "format": TRUST_FORMAT, "version": VERSION, "chainId": deployment.chain_id, "anchor": anchor, "minBlock": 0,
         "contracts": contracts, "layout": verifier_layout(),
-        "authorities": {k: v.lower() for k, v in (authorities or {}).items()},
+        "authorities": authorities if authorities is not None else authority_accounts(w3, deployment),
     }

@@ -151,7 +151,7 @@ class Trust:
     min_block: int
     contracts: dict[str, dict[str, str]]
     layout: dict[str, Any]
-    authorities: dict[str, str] = field(default_factory=dict)
+    authorities: dict[str, list[str]] = field(default_factory=dict)
 
 
 def load_trust(data: bytes) -> Trust:
@@ -186,8 +186,13 @@ def load_trust(data: bytes) -> Trust:
     if not isinstance(obj.get("layout"), dict):
         raise _fail("the trust file has no storage layout")
     authorities = obj.get("authorities", {})
+    if not isinstance(authorities, dict) or not all(isinstance(v, list) for v in authorities.values()):
+        raise _fail("the trust file's authorities are not lists of addresses")
+    for name, keys in authorities.items():
+        for k in keys:
+            _hex(k, f"a pinned {name} address", 20)
     return Trust(_int(obj.get("chainId"), "the trust file's chainId"), anchor, _int(obj.get("minBlock", 0), "minBlock"),
-                 contracts, obj["layout"], authorities if isinstance(authorities, dict) else {})
+                 contracts, obj["layout"], authorities)
 
 
 # ------------------------------------------------------------------------------------------------------ the block

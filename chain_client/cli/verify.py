@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from chain_client.backends import RpcBackend
-from chain_client.cli.common import DeploymentOpt, RpcOpt, console, err_console, reports_errors
+from chain_client.cli.common import DeploymentOpt, KeyOpt, RpcOpt, console, err_console, reports_errors
 from chain_client.errors import LedgerError
 from chain_client.ledger_state import VerificationFailure
 from chain_client.proofs import battery_bundle, bundle_bytes, claim_bundle, trust_anchors
@@ -17,6 +17,7 @@ from chain_client.suite import Deployment
 from chain_client.verifier import load_trust, render, verify_bundle
 
 prove = typer.Typer(no_args_is_help=True)
+credential = typer.Typer(no_args_is_help=True)
 
 OutOpt = Annotated[Path, typer.Option("--out", help="Where to write the proof bundle.")]
 TrustOutOpt = Annotated[
@@ -118,6 +119,54 @@ def verify(
     raise typer.Exit(0 if verdict.ok else 1)
 
 
+@credential.command("export")
+@reports_errors
+def credential_export(
+    kind: Annotated[str, typer.Argument(help="lot (issued by MoE) or claim (issued by MOTIE).")],
+    record_id: Annotated[int, typer.Argument(help="The lot or claim id.")],
+    rpc: RpcOpt,
+    deployment: DeploymentOpt,
+    key: KeyOpt,
+    out: Annotated[Path, typer.Option("--out", help="Where to write the credential (vc+jwt).")],
+    json_out: Annotated[Path | None, typer.Option("--json-out", help="Also write the unsigned credential.")] = None,
+) -> None:
+    """Export a W3C Verifiable Credential (2.0, vc+jwt, ES256K) of a certified lot or an attested claim."""
+    from chain_client.cli.common import open_ledger, signer
+    from chain_client.credentials import claim_credential, lot_credential, sign_jwt
+
+    if kind not in ("lot", "claim"):
+        raise LedgerError(f"{kind!r} is neither lot nor claim")
+    ledger, _ = open_ledger(rpc, deployment)
+    issuer = signer(key)
+    cred = lot_credential(ledger, record_id, issuer) if kind == "lot" else claim_credential(ledger, record_id, issuer)
+    out.write_text(sign_jwt(cred, issuer) + "\n")
+    if json_out is not None:
+        json_out.write_text(json.dumps(cred, indent=2) + "\n")
+    console.print(f"{kind} #{record_id} credential signed by {issuer.address} written to {out}")
+
+
+@credential.command("verify")
+def credential_verify(
+    path: Annotated[Path, typer.Argument(help="The credential (vc+jwt).")],
+    trust: Annotated[Path, typer.Option("--trust", help="The trust file (pins MoE and MOTIE keys, contracts).")],
+    status: Annotated[Path | None, typer.Option("--status", help="A proof bundle proving the record's status.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+) -> None:
+    """Verify a credential offline: signature, pinned issuer, and (with --status) the on-chain status it names."""
+    from chain_client.credential_check import render_credential, verify_credential
+
+    try:
+        trust_file = load_trust(_read(trust, "trust file"))
+        text = _read(path, "credential").decode("ascii", errors="replace")
+        verdict = verify_credential(text, trust_file, _read(status, "status bundle") if status else None)
+    except (LedgerError, VerificationFailure) as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    print(json.dumps(verdict.as_dict(), indent=1, sort_keys=True) if as_json else render_credential(verdict))
+    raise typer.Exit(0 if verdict.ok else 1)
+
+
 def attach(app: typer.Typer) -> None:
     app.add_typer(prove, name="prove", help="Proof bundles for importers (needs a node serving eth_getProof).")
     app.command("verify")(verify)
+    app.add_typer(credential, name="credential", help="W3C Verifiable Credentials of lots (MoE) and claims (MOTIE).")
