@@ -1,15 +1,15 @@
-"""Runs the benchmarks: ``python -m bench [gas|passports|oracles|api|all] [--rpc URL] [--quick]`` (``make bench``)."""
+"""Runs the benchmarks: ``python -m bench [gas|passports|oracles|api|verify|all] [--rpc URL] [--quick]`` (``make bench``)."""
 
 import argparse
 
 from rich.console import Console
 
-from bench import api, gas, oracles, passports
+from bench import api, gas, oracles, passports, verify
 from chain_client.anvil import AnvilNode
 from chain_client.backends import EmbeddedBackend, RpcBackend
 
 parser = argparse.ArgumentParser(prog="python -m bench")
-parser.add_argument("which", nargs="?", default="all", choices=["gas", "passports", "oracles", "api", "all"])
+parser.add_argument("which", nargs="?", default="all", choices=["gas", "passports", "oracles", "api", "verify", "all"])
 parser.add_argument("--rpc", help="measure gas on this JSON-RPC node instead of the embedded chain")
 parser.add_argument("--anvil", action="store_true", help="measure gas on a local anvil node started for the run")
 parser.add_argument("--quick", action="store_true", help="imports of 100,000 only, one run")
@@ -23,6 +23,8 @@ if args.which in ("gas", "all"):
         gas.run(EmbeddedBackend() if args.rpc is None else RpcBackend(args.rpc), console)
 if args.which in ("passports", "all"):
     passports.run(console, [100_000] if args.quick else [100_000, 1_000_000], 1 if args.quick else 3)
+if args.which in ("verify", "all"):
+    verify.run(console, 100 if args.quick else 1_000, 1_000)
 if args.which in ("oracles", "all"):
     oracles.run(console, 100 if args.quick else 300)
 if args.which in ("api", "all"):

@@ -98,7 +98,7 @@ def _no_constant(name: str) -> Any:
 
 
 def parse_bundle(data: bytes) -> dict[str, Any]:
-    if any(b > 0x7F for b in data):
+    if not data.isascii():
         raise _fail("the bundle contains non-ASCII bytes")
     try:
         obj = json.loads(data.decode("ascii"), parse_constant=_no_constant)

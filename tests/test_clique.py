@@ -136,10 +136,10 @@ def test_clique_anchor_failures_are_named(clique: CliqueNode) -> None:
 def test_account_proof_from_geth_holds_against_the_sealed_header(clique: CliqueNode) -> None:
     number = clique.w3.eth.block_number - 1
     header = decode_header(_raw_header(clique, number))
-    proof = clique.w3.eth.get_proof(clique.signer, [], number)
+    proof = clique.w3.provider.make_request("eth_getProof", [clique.signer, [], hex(number)])["result"]  # type: ignore[arg-type]
     import rlp
 
-    leaf = prove_value(header.state_root, bytes.fromhex(clique.signer[2:]), [bytes(p) for p in proof["accountProof"]],
-                       "the sealer's account")
+    leaf = prove_value(header.state_root, bytes.fromhex(clique.signer[2:]),
+                       [bytes.fromhex(p[2:]) for p in proof["accountProof"]], "the sealer's account")
     nonce, balance, _, _ = rlp.decode(leaf)
-    assert int.from_bytes(balance, "big") == clique.w3.eth.get_balance(clique.signer, number)
+    assert int.from_bytes(balance, "big") == int(proof["balance"], 16) > 0

@@ -152,5 +152,7 @@ def test_published_schemas_validate_the_files(proof_vectors: Vectors) -> None:  
     payload = _payload(sign_jwt(claim_credential(proof_vectors.scenario.ledger, proof_vectors.scenario.claim_id,
                                                  proof_vectors.scenario.accounts["motie"]),
                                 proof_vectors.scenario.accounts["motie"]))
-    used = set(payload["credentialSubject"]) | set(payload["credentialStatus"])  # type: ignore[arg-type]
+    subject, status = payload["credentialSubject"], payload["credentialStatus"]
+    assert isinstance(subject, dict) and isinstance(status, dict)
+    used = set(subject) | set(status)
     assert used - {"id", "type"} <= set(context["@context"]), "a term of the credential is missing from the context"

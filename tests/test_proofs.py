@@ -32,7 +32,8 @@ class _NodeReader:
         self.contracts = vectors.scenario.deployment.contracts
 
     def read(self, contract: str, slot: int, what: str) -> bytes:
-        return bytes(self.w3.eth.get_storage_at(self.contracts[contract], slot)).rjust(32, b"\x00")
+        address = self.w3.to_checksum_address(self.contracts[contract])
+        return bytes(self.w3.eth.get_storage_at(address, slot)).rjust(32, b"\x00")
 
 
 def _trust(vectors: Vectors, **changes: Any) -> Any:
