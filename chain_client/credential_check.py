@@ -138,13 +138,15 @@ def verify_credential(text: str, trust: Trust, status_bundle: bytes | None = Non
         context, types = payload.get("@context"), payload.get("type")
         if not isinstance(context, list) or not context or context[0] != VC_CONTEXT:
             raise _fail("the credential is not a W3C Verifiable Credential 2.0 (@context)")
-        kinds = [KINDS[t] for t in types if t in KINDS] if isinstance(types, list) else []
-        if "VerifiableCredential" not in (types or []) or len(kinds) != 1:
+        if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+            types = []
+        kinds = [KINDS[t] for t in types if t in KINDS]
+        if "VerifiableCredential" not in types or len(kinds) != 1:
             raise _fail("the credential is neither a lot certificate nor a claim attestation")
         kind, authority, contract = kinds[0]
         verdict.kind = kind
         issuer = f"did:pkh:eip155:{trust.chain_id}:"
-        if not str(payload.get("issuer", "")).lower() == (issuer + signer).lower():
+        if not isinstance(payload.get("issuer"), str) or payload["issuer"].lower() != (issuer + signer).lower():
             raise _fail(f"the credential's issuer {payload.get('issuer')} is not the key that signed it "
                         f"({issuer}{signer}) on chain {trust.chain_id}")
         verdict.issuer = signer

@@ -14,7 +14,8 @@ import pytest
 
 from chain_client.build import NODE_MODULES, PROJECT_ROOT
 from chain_client.verifier import load_trust, verify_bundle
-from tests.vectors import Vectors, proof_vectors, write_vectors  # noqa: F401 - the fixture
+from chain_client.credential_check import verify_credential
+from tests.vectors import Vectors, credential_vectors, proof_vectors, write_credential_vectors, write_vectors  # noqa: F401
 
 PAGE = PROJECT_ROOT / "web" / "verify"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -25,6 +26,9 @@ def _python_verdicts(vectors: Vectors) -> dict[str, dict[str, object]]:
     out = {}
     for v in vectors.items.values():
         out[v.name] = json.loads(json.dumps(verify_bundle(v.bundle, load_trust(v.trust_bytes)).as_dict()))
+    for name, jwt, trust, status in credential_vectors(vectors):
+        verdict = verify_credential(jwt, load_trust(trust), status)
+        out[f"credential:{name}"] = json.loads(json.dumps(verdict.as_dict()))
     return out
 
 
@@ -41,6 +45,7 @@ def test_committed_bundle_is_built_from_the_sources(tmp_path: Path) -> None:
 
 def test_node_gives_identical_verdicts(proof_vectors: Vectors, tmp_path: Path) -> None:  # noqa: F811
     write_vectors(proof_vectors, tmp_path)
+    write_credential_vectors(proof_vectors, tmp_path)
     node = shutil.which("node")
     assert node, "node is needed"
     result = subprocess.run([node, str(PAGE / "tools" / "run-vectors.cjs"), str(tmp_path)], capture_output=True,
@@ -51,6 +56,10 @@ def test_node_gives_identical_verdicts(proof_vectors: Vectors, tmp_path: Path) -
     for name in python:
         assert js[name] == python[name], name
     assert js["battery-valid"]["ok"] is True and js["battery-tainted"]["ok"] is False
+    assert js["credential:lot-status"]["ok"] is True and js["credential:lot-revoked"]["status"] == "revoked"
+    assert js["credential:claim-tainted"]["status"] == "tainted"
+    assert sorted(n for n, v in js.items() if n.startswith("credential:") and v["ok"]) == [
+        "credential:claim", "credential:lot", "credential:lot-before-revocation", "credential:lot-status"]
 
 
 def test_page_in_chromium(proof_vectors: Vectors, tmp_path: Path) -> None:  # noqa: F811
@@ -80,6 +89,16 @@ def test_page_in_chromium(proof_vectors: Vectors, tmp_path: Path) -> None:  # no
                     assert "EU 2031" in (page.text_content("#verdict") or "")
                     page.screenshot(path=str(ARTIFACTS / "verify-page.png"), full_page=True)
                 page.evaluate("document.getElementById('trust-status').textContent = ''")
+            # a credential, its status checked against the bundle loaded last (the tainted claim's)
+            write_credential_vectors(proof_vectors, tmp_path)
+            page.set_input_files("#trust-file", str(tmp_path / "claim-tainted.cred-trust.json"))
+            page.wait_for_function("document.getElementById('trust-status').textContent.includes('loaded')")
+            page.set_input_files("#bundle-file", str(tmp_path / "claim-tainted.cred-status.json"))
+            page.wait_for_selector("#verify-ms")
+            page.set_input_files("#credential-file", str(tmp_path / "claim-tainted.cred.jwt"))
+            page.wait_for_function("document.getElementById('verdict-json').textContent.includes('recordId')")
+            shown = json.loads(page.text_content("#verdict-json") or "")
+            assert shown == python["credential:claim-tainted"]
         finally:
             browser.close()
     assert (ARTIFACTS / "verify-page.png").stat().st_size > 10_000

@@ -187,3 +187,48 @@ def write_vectors(vectors: Vectors, directory: Path) -> list[dict[str, Any]]:
         (directory / f"{v.name}.trust.json").write_bytes(v.trust_bytes)
         index.append({"name": v.name, "failure": v.failure})
     return index
+
+
+def credential_vectors(vectors: Vectors) -> list[tuple[str, str, bytes, bytes | None]]:
+    """(name, credential, trust bytes, status bundle or None): credentials both verifiers must judge alike."""
+    import base64
+
+    from eth_account import Account
+
+    from chain_client.credentials import claim_credential, lot_credential, sign_jwt
+
+    s = vectors.scenario
+    moe, motie = s.accounts["moe"], s.accounts["motie"]
+    before, after = vectors.items["battery-valid"], vectors.items["battery-tainted"]
+    li = lot_credential(s.ledger, s.lots[Material.LITHIUM], moe)
+    co = dict(li, credentialSubject=dict(li["credentialSubject"], lotId=s.lots[Material.COBALT], material="Co"),
+              credentialStatus=dict(li["credentialStatus"], recordId=s.lots[Material.COBALT]))
+    claim = claim_credential(s.ledger, s.claim_id, motie)
+    stranger = Account.from_key("0x" + "5a" * 32)
+    good = sign_jwt(li, moe)
+    head, _, sig = good.split(".")
+    changed = dict(li, credentialSubject=dict(li["credentialSubject"], massGrams="1"))
+    body = base64.urlsafe_b64encode(json.dumps(changed).encode()).rstrip(b"=").decode()
+    return [
+        ("lot", good, before.trust_bytes, None),
+        ("lot-status", good, after.trust_bytes, after.bundle),
+        ("lot-revoked", sign_jwt(co, moe), after.trust_bytes, after.bundle),
+        ("lot-before-revocation", sign_jwt(co, moe), before.trust_bytes, before.bundle),
+        ("claim", sign_jwt(claim, motie), before.trust_bytes, before.bundle),
+        ("claim-tainted", sign_jwt(claim, motie), after.trust_bytes, after.bundle),
+        ("claim-bad-status", sign_jwt(claim, motie), before.trust_bytes, vectors.items["storage-value"].bundle),
+        ("forged-issuer", sign_jwt(dict(li, issuer=f"did:pkh:eip155:31337:{stranger.address}"), stranger),
+         before.trust_bytes, None),
+        ("impostor", sign_jwt(li, stranger), before.trust_bytes, None),
+        ("changed-payload", f"{head}.{body}.{sig}", before.trust_bytes, None),
+        ("not-a-jwt", "hello", before.trust_bytes, None),
+    ]
+
+
+def write_credential_vectors(vectors: Vectors, directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, jwt, trust, status in credential_vectors(vectors):
+        (directory / f"{name}.cred.jwt").write_text(jwt + "\n")
+        (directory / f"{name}.cred-trust.json").write_bytes(trust)
+        if status is not None:
+            (directory / f"{name}.cred-status.json").write_bytes(status)

@@ -1,8 +1,10 @@
 // The verification page: load the trust file (pinned anchors, published by the ministries) and a proof bundle
 // (dropped, chosen, or fetched from the portal by battery identifier); the verification runs here, in the browser.
-import { verifyBundle, loadTrust, canonicalJson } from "./verifier.js";
+import { verifyBundle, verifyCredential, loadTrust, canonicalJson } from "./verifier.js";
 
-export { verifyBundle, loadTrust, canonicalJson };
+export { verifyBundle, verifyCredential, loadTrust, canonicalJson };
+
+let lastBundle = null; // the bytes of the last bundle loaded: the status a credential is checked against
 
 const $ = (id) => document.getElementById(id);
 const TRUST_KEY = "battery-ledger-trust";
@@ -54,9 +56,36 @@ function verifyBytes(bytes) {
     show({ ok: false, failure: "load the trust file first (the anchors the ministries publish)", block: null, facts: null }, 0);
     return;
   }
+  lastBundle = bytes;
   const start = performance.now();
   const verdict = verifyBundle(bytes, trust);
   show(verdict, performance.now() - start);
+}
+
+function showCredential(verdict) {
+  $("verdict-json").textContent = JSON.stringify(verdict, null, 1);
+  const box = $("verdict");
+  box.className = verdict.ok ? "ok" : "failed";
+  const rows = [];
+  if (verdict.kind) rows.push(["Credential", `${verdict.kind} #${verdict.recordId ?? "?"}`]);
+  if (verdict.issuer) rows.push(["Issuer", `${verdict.issuer} (${verdict.kind === "lot" ? "MoE" : "MOTIE"}, pinned)`]);
+  rows.push(["Status", verdict.status]);
+  for (const [k, v] of Object.entries(verdict.subject || {})) {
+    if (typeof v !== "object") rows.push([k, String(v)]);
+  }
+  box.innerHTML = `<h2>${verdict.ok ? "VERIFIED" : "FAILED"}</h2>` +
+    (verdict.ok ? "" : `<p class="failure">${esc(verdict.failure)}</p>`) +
+    `<table>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</table>`;
+}
+
+function verifyCredentialText(text) {
+  const trust = window.localStorage.getItem(TRUST_KEY);
+  if (!trust) {
+    showCredential({ ok: false, failure: "load the trust file first (the anchors the ministries publish)", kind: null,
+      issuer: null, recordId: null, status: "not checked", subject: {} });
+    return;
+  }
+  showCredential(verifyCredential(text, trust, lastBundle));
 }
 
 async function readFile(file) {
@@ -84,6 +113,9 @@ function init() {
   });
   $("bundle-file").addEventListener("change", async (e) => {
     if (e.target.files[0]) verifyBytes(await readFile(e.target.files[0]));
+  });
+  $("credential-file").addEventListener("change", async (e) => {
+    if (e.target.files[0]) verifyCredentialText(new TextDecoder().decode(await readFile(e.target.files[0])));
   });
   const drop = $("drop");
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });

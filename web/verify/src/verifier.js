@@ -3,6 +3,7 @@
 // chain_client/headers.py). The test vectors (tests/test_verify_page.py) check that both give identical verdicts.
 import { keccak_256 } from "@noble/hashes/sha3";
 import { secp256k1 } from "@noble/curves/secp256k1";
+import { sha256 } from "@noble/hashes/sha2";
 
 export const BUNDLE_FORMAT = "battery-ledger-proof-bundle";
 export const TRUST_FORMAT = "battery-ledger-trust";
@@ -708,4 +709,143 @@ export function verifyBundle(bytes, trustText) {
     if (e instanceof RangeError) return { ok: false, failure: "the bundle is nested too deeply", block: null, facts: null };
     throw e;
   }
+}
+
+// ------------------------------------------------------------------------------------------------ credentials
+// The same checks as chain_client/credential_check.py: a vc+jwt signed ES256K with the key in its header, that key's
+// address the did:pkh issuer and a ministry key the trust file pins, the status contract pinned, and, given a proof
+// bundle, the on-chain status it proves.
+
+const VC_CONTEXT = "https://www.w3.org/ns/credentials/v2";
+const STATUS_TYPE = "BatteryLedgerChainStatus";
+const CREDENTIAL_KINDS = {
+  RecycledMaterialCertificateCredential: ["lot", "moe", CERTIFICATES],
+  RecycledContentAttestationCredential: ["claim", "motie", CLAIMS],
+};
+const AUTHORITY_NAMES = { moe: "MoE", motie: "MOTIE" };
+const B64 = /^[A-Za-z0-9_-]*$/;
+
+function b64(part, what) {
+  if (!B64.test(part) || part.length % 4 === 1) throw fail(`the credential's ${what} is not base64url`);
+  const text = atob(part.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (part.length % 4)) % 4));
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+function jsonOf(raw, what) {
+  let obj;
+  try { obj = JSON.parse(new TextDecoder().decode(raw)); } catch { throw fail(`the credential's ${what} is not JSON`); }
+  if (!isObject(obj)) throw fail(`the credential's ${what} is not a JSON object`);
+  return obj;
+}
+
+function jwsSigner(header, signingInput, signature) {
+  if (header.alg !== "ES256K" || header.typ !== "vc+jwt") throw fail("the credential is not an ES256K vc+jwt");
+  const jwk = header.jwk;
+  if (!isObject(jwk) || jwk.kty !== "EC" || jwk.crv !== "secp256k1") throw fail("the credential's header carries no secp256k1 key");
+  const x = b64(String(jwk.x ?? ""), "key");
+  const y = b64(String(jwk.y ?? ""), "key");
+  if (x.length !== 32 || y.length !== 32 || signature.length !== 64) throw fail("the credential's key or signature has the wrong size");
+  const point = concat(Uint8Array.of(4), x, y);
+  let ok = false;
+  try { ok = secp256k1.verify(signature, sha256(signingInput), point, { lowS: false }); } catch { ok = false; }
+  if (!ok) throw fail("the credential's signature does not verify with the key in its header");
+  return "0x" + toHex(keccak(point.subarray(1)).subarray(12));
+}
+
+function checkStatus(verdict, statusBytes, trust, subject) {
+  const proven = run0(statusBytes, trust);
+  if (proven.facts === null) throw fail(`the status bundle does not verify: ${proven.failure}`);
+  const facts = proven.facts;
+  const block = proven.block ? proven.block.number : null;
+  if (verdict.kind === "claim") {
+    const claim = facts.claim;
+    if (claim.id !== verdict.recordId) throw fail(`the status bundle proves claim #${claim.id}, not claim #${verdict.recordId}`);
+    if (claim.tainted) {
+      verdict.status = "tainted";
+      throw fail(`claim #${claim.id} is tainted at block ${block}: lot #${claim.revokedLot} was revoked`);
+    }
+    if (claim.status !== "Attested") {
+      verdict.status = claim.status.toLowerCase();
+      throw fail(`claim #${claim.id} is not attested at block ${block} (status ${claim.status})`);
+    }
+    for (const row of Array.isArray(subject.recycledContent) ? subject.recycledContent : []) {
+      const share = facts.shares[row.material];
+      if (!share || share.shareBps !== row.shareBps || share.contentGrams !== row.contentGrams) {
+        throw fail(`the credential's ${row.material ?? "None"} content differs from the chain's`);
+      }
+    }
+  } else {
+    const lot = facts.lots.find((l) => l.lotId === verdict.recordId);
+    if (!lot) throw fail(`the status bundle does not prove lot #${verdict.recordId} (give a bundle of a claim that consumed it)`);
+    if (lot.status === "Revoked") {
+      verdict.status = "revoked";
+      throw fail(`lot #${verdict.recordId} is revoked at block ${block}`);
+    }
+    if (lot.status !== "Certified") {
+      verdict.status = lot.status.toLowerCase();
+      throw fail(`lot #${verdict.recordId} is not certified at block ${block} (status ${lot.status})`);
+    }
+    if (lot.material !== subject.material || lot.feedstock !== subject.feedstock) {
+      throw fail(`the credential's material of lot #${verdict.recordId} differs from the chain's`);
+    }
+  }
+  verdict.status = `valid at block ${block}`;
+}
+
+function run0(bytes, trust) {
+  try { return run(bytes, trust); } catch (e) {
+    if (e instanceof Failure) return { ok: false, failure: e.message, block: null, facts: null };
+    throw e;
+  }
+}
+
+/** Verifies a vc+jwt credential against a trust file (and a status bundle's bytes, if given); never throws. */
+export function verifyCredential(text, trustText, statusBytes) {
+  const verdict = { ok: false, failure: null, kind: null, issuer: null, recordId: null,
+    status: "not checked (give a proof bundle as status)", subject: {} };
+  try {
+    const trust = typeof trustText === "string" ? loadTrust(trustText) : trustText;
+    const parts = text.trim().split(".");
+    if (parts.length !== 3) throw fail("the credential is not a compact JWS (three base64url parts)");
+    const header = jsonOf(b64(parts[0], "header"), "header");
+    const payload = jsonOf(b64(parts[1], "payload"), "payload");
+    const signer = jwsSigner(header, new TextEncoder().encode(`${parts[0]}.${parts[1]}`), b64(parts[2], "signature"));
+    const context = payload["@context"];
+    let types = payload.type;
+    if (!Array.isArray(context) || !context.length || context[0] !== VC_CONTEXT) {
+      throw fail("the credential is not a W3C Verifiable Credential 2.0 (@context)");
+    }
+    if (!Array.isArray(types) || !types.every((t) => typeof t === "string")) types = [];
+    const kinds = types.filter((t) => Object.prototype.hasOwnProperty.call(CREDENTIAL_KINDS, t)).map((t) => CREDENTIAL_KINDS[t]);
+    if (!types.includes("VerifiableCredential") || kinds.length !== 1) {
+      throw fail("the credential is neither a lot certificate nor a claim attestation");
+    }
+    const [kind, authority, contract] = kinds[0];
+    verdict.kind = kind;
+    const issuer = `did:pkh:eip155:${trust.chainId}:`;
+    if (typeof payload.issuer !== "string" || payload.issuer.toLowerCase() !== (issuer + signer).toLowerCase()) {
+      throw fail(`the credential's issuer ${typeof payload.issuer === "string" ? payload.issuer : pyRepr(payload.issuer ?? null)} is not the key that signed it (${issuer}${signer}) on chain ${trust.chainId}`);
+    }
+    verdict.issuer = signer;
+    const pinned = (trust.authorities[authority] || []).map((a) => a.toLowerCase());
+    if (!pinned.includes(signer)) throw fail(`${signer} is not a ${AUTHORITY_NAMES[authority]} key the trust file pins`);
+    const status = payload.credentialStatus;
+    if (!isObject(status) || status.type !== STATUS_TYPE || status.record !== kind) {
+      throw fail("the credential has no Battery Ledger chain status");
+    }
+    if (status.chainId !== trust.chainId || String(status.contract ?? "").toLowerCase() !== trust.contracts[contract].address.toLowerCase()) {
+      throw fail(`the credential's status is not on the ${contract} contract the trust file pins`);
+    }
+    if (typeof status.recordId !== "number" || !Number.isInteger(status.recordId)) throw fail("the credential's status names no record");
+    verdict.recordId = status.recordId;
+    const subject = payload.credentialSubject;
+    if (!isObject(subject)) throw fail("the credential has no subject");
+    verdict.subject = subject;
+    if (statusBytes) checkStatus(verdict, statusBytes, trust, subject);
+    verdict.ok = true;
+  } catch (e) {
+    if (!(e instanceof Failure)) throw e;
+    verdict.failure = e.message;
+  }
+  return verdict;
 }
