@@ -91,6 +91,7 @@ class DemoResult:
     steps: list[str] = field(default_factory=list)
     deployment: Deployment | None = None
     batteries: dict[str, str] = field(default_factory=dict)  # what each demo battery shows -> its identifier
+    claim_batteries: list[str] = field(default_factory=list)  # the identifiers the claim's batteries root covers
 
 
 def run_demo(backend: Backend, console: Console | None = None, data: Path | None = None,
@@ -195,6 +196,7 @@ def _run(backend: Backend, out: Console, docs: PassportDocuments, revoke: bool) 
                            BATCH_SIZE)
     batch_id = imported.batch_ids[0]
     tree = MerkleTree(battery_id(s) for s in serials)
+    result.claim_batteries = serials
     assert ledger.passports.batch(batch_id).root == tree.root
     result.batteries["batch member never materialized"] = serials[-1]
     step(f"the cell maker registered model {MODEL_NAME!r} (its data sheet's hash on-chain) and imported batch "

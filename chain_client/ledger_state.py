@@ -162,17 +162,29 @@ class LedgerState:
     custody_counts: bool
     battery_identifier: str | None = None
     battery: dict[str, Any] | None = None
+    batch_id: int | None = None
+    batch: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def read_state(view: StateView, claim_id: int, battery_identifier: str | None = None) -> LedgerState:
-    """Reads, in a fixed order, every value the verdict on ``claim_id`` (and the battery, if given) needs."""
-    battery = None
+def read_state(view: StateView, claim_id: int, battery_identifier: str | None = None,
+               batch_id: int | None = None) -> LedgerState:
+    """Reads, in a fixed order, every value the verdict on ``claim_id`` (and the battery, if given) needs. A battery
+    without its own record yet is a member of a batch (``batch_id``) that the verdict proves it into."""
+    battery = batch = None
     if battery_identifier is not None:
         battery = view.struct(PASSPORTS, "_batteries", [battery_key(battery_identifier)],
                               f"battery {battery_identifier}")
-        if battery["status"] == 0:
-            raise VerificationFailure(f"battery {battery_identifier} has no passport record on chain")
+        if battery["status"] == 0 and batch_id is None:
+            raise VerificationFailure(f"battery {battery_identifier} has no passport record on chain (and no batch "
+                                      "is named)")
+        if battery["status"] != 0 and batch_id is not None:
+            raise VerificationFailure(f"battery {battery_identifier} has its own record: a bundle names no batch "
+                                      "for it")
+        if batch_id is not None:
+            batch = view.struct(PASSPORTS, "_batches", [batch_id], f"batch #{batch_id}")
+            if batch["manufacturer"] == 0:
+                raise VerificationFailure(f"batch #{batch_id} does not exist on chain")
     claim = view.struct(CLAIMS, "_claims", [claim_id], f"claim #{claim_id}")
     if claim["status"] == 0:
         raise VerificationFailure(f"claim #{claim_id} does not exist on chain")
@@ -194,7 +206,7 @@ def read_state(view: StateView, claim_id: int, battery_identifier: str | None = 
     threshold = view.value(TARGETS, "_industrialThresholdWh", [], "industrial threshold")
     counts = view.value(TARGETS, "_custodyCounts", [int(claim["custodyModel"])], "custody model counts")
     return LedgerState(claim_id, claim, allocations, content, lots, model, years, milestones, scope_from, threshold,
-                       bool(counts), battery_identifier, battery)
+                       bool(counts), battery_identifier, battery, batch_id, batch)
 
 
 def _name(names: tuple[str, ...], index: int) -> str:
@@ -205,7 +217,8 @@ def iso_time(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def compute_facts(state: LedgerState, batteries_proof: list[bytes] | None = None) -> dict[str, Any]:
+def compute_facts(state: LedgerState, batteries_proof: list[bytes] | None = None,
+                  batch_proof: list[bytes] | None = None) -> dict[str, Any]:
     """The verdict's facts, recomputed from raw values as the contract computes them. JSON-ready: grams as decimal
     strings (they may exceed 2^53), hashes and addresses as 0x-hex."""
     c = state.claim
@@ -279,18 +292,24 @@ def compute_facts(state: LedgerState, batteries_proof: list[bytes] | None = None
         "eu": eu,
     }
     if state.battery is not None:
-        b = state.battery
+        key = battery_key(state.battery_identifier or "")
+        b, batch = state.battery, state.batch
+        in_batch = None
+        if batch is not None:  # anchored in a batch, no own record yet: the batch's model and maker
+            in_batch = batch_proof is not None and merkle_root(key, batch_proof) == int(batch["root"]).to_bytes(32, "big")
+            b = {"status": 1, "closed": 0, "operator": batch["manufacturer"], "sequence": 0,
+                 "updatedAt": batch["anchoredAt"], "modelId": batch["modelId"]}
         root = int(c["batteriesRoot"]).to_bytes(32, "big")
         same_model = int(b["modelId"]) == int(c["batteryModel"])
-        in_root = (root != b"\x00" * 32 and batteries_proof is not None and
-                   merkle_root(battery_key(state.battery_identifier or ""), batteries_proof) == root)
+        in_root = (root != b"\x00" * 32 and batteries_proof is not None and merkle_root(key, batteries_proof) == root)
         facts["battery"] = {
-            "identifier": state.battery_identifier, "id": "0x" + battery_key(state.battery_identifier or "").hex(),
+            "identifier": state.battery_identifier, "id": "0x" + key.hex(),
             "status": _name(BATTERY_STATUSES, int(b["status"])), "closed": bool(b["closed"]),
             "operator": hex20(int(b["operator"])), "sequence": int(b["sequence"]),
             "updatedAt": int(b["updatedAt"]), "modelId": hex32(int(b["modelId"])),
+            "record": batch is None, "batch": state.batch_id, "inBatch": in_batch,
             "sameModel": same_model, "inClaimRoot": in_root,
-            "covered": attested and not tainted and same_model and in_root,
+            "covered": attested and not tainted and same_model and in_root and in_batch is not False,
         }
     return facts
 
@@ -305,6 +324,8 @@ def judgement(facts: dict[str, Any]) -> str | None:
         return f"claim #{claim['id']} is tainted: lot #{claim['revokedLot']} was revoked"
     battery = facts.get("battery")
     if battery is not None:
+        if battery["inBatch"] is False:
+            return f"battery {battery['identifier']} is not in batch #{battery['batch']}"
         if not battery["sameModel"]:
             return (f"battery {battery['identifier']} is of model {battery['modelId']}, not the claim's model "
                     f"{facts['model']['id']}")

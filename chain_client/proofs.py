@@ -88,7 +88,8 @@ def _block(w3: Web3, block: int | None, confirmations: int) -> int:
 
 
 def _bundle(w3: Web3, deployment: Deployment, kind: str, claim_id: int, identifier: str | None,
-            batteries_proof: list[bytes] | None, block: int | None, confirmations: int) -> dict[str, Any]:
+            batteries_proof: list[bytes] | None, block: int | None, confirmations: int,
+            batch: tuple[int, list[bytes]] | None = None) -> dict[str, Any]:
     chain_id = int(_rpc(w3, "eth_chainId", []), 16)
     if chain_id != deployment.chain_id:
         raise LedgerError(f"deployment is for chain {deployment.chain_id}, node is chain {chain_id}")
@@ -96,7 +97,7 @@ def _bundle(w3: Web3, deployment: Deployment, kind: str, claim_id: int, identifi
     addresses = {name: deployment.contracts[name] for name in CONTRACTS}
     reader = _RecordingReader(w3, addresses, number)
     try:
-        read_state(StateView(verifier_layout(), reader), claim_id, identifier)
+        read_state(StateView(verifier_layout(), reader), claim_id, identifier, batch[0] if batch else None)
     except VerificationFailure as exc:
         raise LedgerError(str(exc)) from None
     header, _ = _header_at(w3, number)
@@ -105,6 +106,7 @@ def _bundle(w3: Web3, deployment: Deployment, kind: str, claim_id: int, identifi
     if kind == "battery":
         subject["battery"] = identifier
         subject["batteriesProof"] = ["0x" + p.hex() for p in batteries_proof or []]
+        subject["batch"] = None if batch is None else {"batchId": batch[0], "proof": ["0x" + p.hex() for p in batch[1]]}
     return {
         "format": BUNDLE_FORMAT, "version": VERSION, "kind": kind, "chainId": chain_id, "subject": subject,
         "header": "0x" + header.hex(), "descendants": ["0x" + d.hex() for d in descendants],
@@ -125,17 +127,40 @@ def find_claim(w3: Web3, deployment: Deployment, root: bytes) -> int:
     raise LedgerError(f"no attested claim has the batteries root 0x{root.hex()}")
 
 
+def find_batch(w3: Web3, deployment: Deployment, root: bytes) -> int:
+    """The most recent batch anchored with Merkle root ``root``."""
+    from chain_client.suite import contract_at
+
+    passports = contract_at(w3, "BatteryPassports", deployment.contracts["BatteryPassports"])
+    for batch_id in range(int(passports.functions.batchCount().call()), 0, -1):
+        if bytes(passports.functions.batch(batch_id).call()[4]) == root:
+            return batch_id
+    raise LedgerError(f"no batch has the root 0x{root.hex()}")
+
+
 def battery_bundle(w3: Web3, deployment: Deployment, identifier: str, batteries: Sequence[str],
-                   claim_id: int | None = None, block: int | None = None, confirmations: int = 0) -> dict[str, Any]:
+                   claim_id: int | None = None, block: int | None = None, confirmations: int = 0,
+                   batch_batteries: Sequence[str] | None = None) -> dict[str, Any]:
     """The proof bundle of battery ``identifier``, covered by the claim over ``batteries`` (the identifiers whose
-    Merkle root the claim carries; ``claim_id`` found from that root when not given)."""
+    Merkle root the claim carries; ``claim_id`` found from that root when not given). A battery anchored in a batch
+    without its own record yet is proven into the batch over ``batch_batteries`` (default: ``batteries``)."""
     if identifier not in batteries:
         raise LedgerError(f"battery {identifier} is not in the list of batteries the claim covers")
+    key = battery_key(identifier)
     tree = MerkleTree(battery_key(b) for b in batteries)
     if claim_id is None:
         claim_id = find_claim(w3, deployment, tree.root)
-    return _bundle(w3, deployment, "battery", claim_id, identifier, tree.proof(battery_key(identifier)), block,
-                   confirmations)
+    from chain_client.suite import contract_at
+
+    passports = contract_at(w3, "BatteryPassports", deployment.contracts["BatteryPassports"])
+    batch = None
+    if int(passports.functions.battery(key).call()[1]) == 0:
+        members = list(batch_batteries) if batch_batteries is not None else list(batteries)
+        if identifier not in members:
+            raise LedgerError(f"battery {identifier} has no own record and is not in the batch list given")
+        batch_tree = MerkleTree(battery_key(b) for b in members)
+        batch = (find_batch(w3, deployment, batch_tree.root), batch_tree.proof(key))
+    return _bundle(w3, deployment, "battery", claim_id, identifier, tree.proof(key), block, confirmations, batch)
 
 
 def claim_bundle(w3: Web3, deployment: Deployment, claim_id: int, block: int | None = None,

@@ -24,6 +24,7 @@ NEEDED: dict[str, dict[str, tuple[str, ...]]] = {
     "BatteryPassports": {
         "_batteries": ("operator", "status", "closed", "sequence", "updatedAt", "modelId"),
         "_models": ("manufacturer", "category", "metals", "externalStorageOnly", "ratedEnergyWh", "dataHash"),
+        "_batches": ("manufacturer", "count", "anchoredAt", "modelId", "root"),
     },
     "UsageAttestations": {
         "_claims": ("claimant", "status", "custodyModel", "openedAt", "decidedAt", "periodStart", "periodEnd",

@@ -1,6 +1,7 @@
 """A small certified supply chain on a node, as the source of proof bundles for tests, the benchmark and demos:
-three certified lots (Li, pre-consumer Ni, Co) moved to a cell maker, a battery model, batteries registered one by
-one, and a usage claim over their Merkle root that MOTIE attested."""
+three certified lots (Li, pre-consumer Ni, Co) moved to a cell maker, a battery model, batteries registered anchored
+in one batch (Merkle root), the first two of them materialised into their own records, and a usage claim over the
+same root that MOTIE attested."""
 
 from __future__ import annotations
 
@@ -63,9 +64,10 @@ def build_scenario(backend: Backend, batteries: int = 8) -> Scenario:
         BatteryCategory.EV, frozenset({Material.LITHIUM, Material.NICKEL, Material.COBALT}), 60_000,
         data_hash=b"\x66" * 32))
     serials = [f"KR:KCELL:EV:{n:07d}" for n in range(1, batteries + 1)]
-    for serial in serials:
-        ledger.passports.register(a["cell_maker"], serial, model_id)
     tree = MerkleTree(battery_key(s) for s in serials)
+    batch_id = ledger.passports.anchor_batch(a["cell_maker"], model_id, tree.root, len(serials), b"\x44" * 32)
+    for serial in serials[:2]:
+        ledger.passports.materialize(a["cell_maker"], batch_id, serial, tree.proof(battery_key(serial)))
     claim_id = ledger.claims.open(a["cell_maker"], ClaimRequest(
         battery_model=model_id, plant=identifier("KR-KCELL-OCHANG-02"), period_start=now - 180 * DAY,
         period_end=now - DAY, custody_model=CustodyModel.MASS_BALANCE,

@@ -362,7 +362,7 @@ def _verify(data: bytes, trust: Trust) -> Verdict:
     kind = top["kind"]
     if kind not in KINDS:
         raise _fail(f"the bundle's kind {kind!r} is not one of {', '.join(KINDS)}")
-    wanted = {"claimId", "battery", "batteriesProof"} if kind == "battery" else {"claimId"}
+    wanted = {"claimId", "battery", "batteriesProof", "batch"} if kind == "battery" else {"claimId"}
     subject = _keys(top["subject"], "the bundle's subject", wanted)
     chain_id = _int(top["chainId"], "chainId")
     if chain_id != trust.chain_id:
@@ -371,16 +371,21 @@ def _verify(data: bytes, trust: Trust) -> Verdict:
     block = check_anchor(header, _hex_list(top["descendants"], "descendants"), trust)
     claim_id = _int(subject["claimId"], "subject.claimId")
     identifier = None
-    proof = None
+    proof = batch_proof = None
+    batch_id = None
     if kind == "battery":
         identifier = subject["battery"]
         if not isinstance(identifier, str) or not identifier or identifier != identifier.strip():
             raise _fail("subject.battery is not a canonical identifier")
         proof = _hex_list(subject["batteriesProof"], "subject.batteriesProof", 32)
+        if subject["batch"] is not None:
+            batch = _keys(subject["batch"], "subject.batch", {"batchId", "proof"})
+            batch_id = _int(batch["batchId"], "subject.batch.batchId")
+            batch_proof = _hex_list(batch["proof"], "subject.batch.proof", 32)
     reader = ProofReader(_accounts(top, header.state_root, trust))
-    state = read_state(StateView(trust.layout, reader), claim_id, identifier)
+    state = read_state(StateView(trust.layout, reader), claim_id, identifier, batch_id)
     reader.check_all_used()
-    facts = compute_facts(state, proof)
+    facts = compute_facts(state, proof, batch_proof)
     facts["chainId"] = chain_id
     failure = judgement(facts)
     return Verdict(ok=failure is None, failure=failure, facts=facts, block=block)
@@ -404,7 +409,8 @@ def render(verdict: Verdict) -> str:
     lines = []
     if "battery" in f:
         bat = f["battery"]
-        lines.append(f"battery   {bat['identifier']} ({bat['status']}{', closed' if bat['closed'] else ''})")
+        where = "own record" if bat["record"] else f"anchored in batch #{bat['batch']}"
+        lines.append(f"battery   {bat['identifier']} ({bat['status']}{', closed' if bat['closed'] else ''}, {where})")
     m = f["model"]
     lines.append(f"model     {m['id']} ({m['category']}, {m['ratedEnergyWh']:,} Wh, metals {'/'.join(m['metals'])})")
     c = f["claim"]

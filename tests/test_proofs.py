@@ -124,16 +124,29 @@ def test_valid_battery_bundle_gives_what_the_contracts_compute(proof_vectors: Ve
                                      "postConsumerGrams": "0", "shareBps": 800, "preConsumerBps": 800,
                                      "postConsumerBps": 0}
     assert facts["battery"]["covered"] is True and facts["battery"]["identifier"] == s.batteries[1]
+    assert facts["battery"]["record"] is True and facts["battery"]["batch"] is None
+    covers = usage.covers(s.claim_id, battery_key(s.batteries[1]),
+                          [bytes.fromhex(p[2:]) for p in json.loads(v.bundle)["subject"]["batteriesProof"]])
+    assert covers.call(block_identifier=block) is True
     assert [lot["status"] for lot in facts["lots"]] == ["Certified"] * 3
     assert (verdict.block or {})["anchor"] == "pinned block hash"
 
 
-@pytest.mark.parametrize("name", ["claim-valid"])
-def test_valid_claim_bundle(proof_vectors: Vectors, name: str) -> None:  # noqa: F811
-    v = proof_vectors.items[name]
+def test_valid_claim_bundle(proof_vectors: Vectors) -> None:  # noqa: F811
+    v = proof_vectors.items["claim-valid"]
     verdict = verify_bundle(v.bundle, load_trust(v.trust_bytes))
     assert verdict.ok, verdict.failure
     assert "battery" not in (verdict.facts or {})
+
+
+def test_battery_anchored_in_a_batch_is_proven_into_it(proof_vectors: Vectors) -> None:  # noqa: F811
+    v = proof_vectors.items["battery-in-batch"]
+    verdict = verify_bundle(v.bundle, load_trust(v.trust_bytes))
+    assert verdict.ok, verdict.failure
+    battery = (verdict.facts or {})["battery"]
+    assert (battery["record"], battery["batch"], battery["inBatch"], battery["covered"]) == (False, 1, True, True)
+    assert battery["identifier"] == proof_vectors.scenario.batteries[5]
+    assert json.loads(v.bundle)["subject"]["batch"]["batchId"] == 1
 
 
 def test_every_vector_gives_its_verdict(proof_vectors: Vectors) -> None:  # noqa: F811

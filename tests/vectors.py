@@ -114,6 +114,9 @@ def tampered(valid: dict[str, Any], trust: dict[str, Any]) -> list[tuple[str, by
     def batteries_proof(b: dict[str, Any]) -> None:
         b["subject"]["batteriesProof"][0] = _flip_hex(b["subject"]["batteriesProof"][0])
 
+    def batch_named(b: dict[str, Any]) -> None:
+        b["subject"]["batch"] = {"batchId": 1, "proof": []}
+
     def extra_entry(b: dict[str, Any]) -> None:
         s = _storage(b, "RecycledContentTargets")
         s.append(copy.deepcopy(s[0]))
@@ -146,6 +149,7 @@ def tampered(valid: dict[str, Any], trust: dict[str, Any]) -> list[tuple[str, by
         ("reordered-proof", _mutated(valid, reordered), trust, "does not start at the root"),
         ("reordered-entries", _mutated(valid, swapped_entries), trust, "UsageAttestations storage proof 0 is for slot"),
         ("extra-entry", _mutated(valid, extra_entry), trust, "is for a slot the verdict does not read"),
+        ("batch-for-own-record", _mutated(valid, batch_named), trust, "has its own record: a bundle names no batch"),
         ("missing-entry", _mutated(valid, missing_entry), trust, "the bundle has no storage proof for"),
         ("claim-id", _mutated(valid, claim_id), trust, "but the verifier reads claim #2"),
         ("battery-id", _mutated(valid, battery), trust, "but the verifier reads battery KR:KCELL:EV:0000009"),
@@ -163,10 +167,27 @@ def proof_vectors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vectors]
         trust = trust_anchors(w3, dep, valid)
         claim = claim_bundle(w3, dep, s.claim_id)
         claim_trust = trust_anchors(w3, dep, claim)
+        in_batch = battery_bundle(w3, dep, s.batteries[5], s.batteries)
+        batch_trust = trust_anchors(w3, dep, in_batch)
         items = {"battery-valid": Vector("battery-valid", bundle_bytes(valid), trust, None),
-                 "claim-valid": Vector("claim-valid", bundle_bytes(claim), claim_trust, None)}
+                 "claim-valid": Vector("claim-valid", bundle_bytes(claim), claim_trust, None),
+                 "battery-in-batch": Vector("battery-in-batch", bundle_bytes(in_batch), batch_trust, None)}
         for name, data, t, failure in tampered(valid, trust):
             items[name] = Vector(name, data, t, failure)
+
+        def batch_proof(b: dict[str, Any]) -> None:
+            b["subject"]["batch"]["proof"][0] = _flip_hex(b["subject"]["batch"]["proof"][0])
+
+        def batch_id(b: dict[str, Any]) -> None:
+            b["subject"]["batch"]["batchId"] = 2
+
+        def no_batch(b: dict[str, Any]) -> None:
+            b["subject"]["batch"] = None
+
+        for name, change, failure in (("batch-proof", batch_proof, "is not in batch #1"),
+                                      ("batch-id", batch_id, "but the verifier reads batch #2"),
+                                      ("batch-missing", no_batch, "has no passport record on chain")):
+            items[name] = Vector(name, _mutated(in_batch, change), batch_trust, failure)
         s.ledger.certificates.revoke(s.accounts["moe"], s.lots[Material.COBALT])
         after = battery_bundle(w3, dep, s.batteries[1], s.batteries)
         after_trust = trust_anchors(w3, dep, after)

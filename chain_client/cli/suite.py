@@ -42,6 +42,8 @@ def demo(
         "--data", help="Keep the demo's passport documents here (default with --deployment: bledger-data).")] = None,
     revocation: Annotated[bool, typer.Option(
         help="End with MoE revoking the cobalt lot (the claim becomes tainted); --no-revocation stops before.")] = True,
+    batteries: Annotated[Path | None, typer.Option(
+        "--batteries", help="Write the identifiers the claim covers here, one a line (for bledger prove).")] = None,
 ) -> None:
     """Run the whole certification story on a fresh chain (embedded, or --rpc) and print the report."""
     if deployment is not None and rpc is None:
@@ -62,6 +64,10 @@ def demo(
                       f"--data {data} --out DIR")
         for what, ident in result.batteries.items():
             console.print(f"  {ident:26} {what}")
+    if batteries is not None:
+        batteries.write_text("\n".join(result.claim_batteries) + "\n")
+        console.print(f"the {len(result.claim_batteries):,} battery identifiers of claim #{result.claim_id} written to "
+                      f"{batteries}")
 
 
 @reports_errors

@@ -66,6 +66,8 @@ def prove_battery(
     batteries: Annotated[Path, typer.Option(help="The identifiers the claim's batteries root covers, one a line.")],
     out: OutOpt,
     claim: Annotated[int | None, typer.Option(help="The claim (default: the attested claim over --batteries).")] = None,
+    batch_batteries: Annotated[Path | None, typer.Option(
+        help="A battery without its own record: the identifiers of its batch (default: --batteries).")] = None,
     trust_out: TrustOutOpt = None,
     block: BlockOpt = None,
     confirmations: ConfirmationsOpt = 0,
@@ -73,7 +75,7 @@ def prove_battery(
     """Write the proof bundle of one battery: its record, the claim covering it, lots, shares, EU result."""
     backend, dep = _open(rpc, deployment)
     bundle = battery_bundle(backend.w3, dep, identifier.strip(), _read_batteries(batteries), claim, block,
-                            confirmations)
+                            confirmations, _read_batteries(batch_batteries) if batch_batteries else None)
     _write(bundle, out, trust_out, backend, dep, confirmations)
 
 

@@ -32,7 +32,10 @@ function show(verdict, ms) {
   let html = `<h2>${verdict.ok ? "VERIFIED" : "FAILED"}</h2>`;
   if (!verdict.ok) html += `<p class="failure">${esc(verdict.failure)}</p>`;
   if (f) {
-    if (f.battery) rows.push(["Battery", `${f.battery.identifier} (${f.battery.status}${f.battery.closed ? ", closed" : ""})`]);
+    if (f.battery) {
+      const where = f.battery.record ? "own record" : `anchored in batch #${f.battery.batch}`;
+      rows.push(["Battery", `${f.battery.identifier} (${f.battery.status}${f.battery.closed ? ", closed" : ""}, ${where})`]);
+    }
     rows.push(["Model", `${f.model.id} (${f.model.category}, ${f.model.ratedEnergyWh} Wh, ${f.model.metals.join("/")})`]);
     rows.push(["Claim", `#${f.claim.id} ${f.claim.status}${f.claim.tainted ? ", TAINTED by lot #" + f.claim.revokedLot : ""}, custody ${f.claim.custodyModel}`]);
     rows.push(["Lots", f.lots.map((l) => `#${l.lotId} ${l.material} ${l.feedstock} ${l.status}`).join(", ")]);

@@ -541,11 +541,21 @@ class StateView {
   }
 }
 
-function readState(view, claimId, identifier) {
+function readState(view, claimId, identifier, batchId) {
   let battery = null;
+  let batch = null;
   if (identifier !== null) {
     battery = view.struct(PASSPORTS, "_batteries", [batteryKey(identifier)], `battery ${identifier}`);
-    if (battery.status === 0n) throw fail(`battery ${identifier} has no passport record on chain`);
+    if (battery.status === 0n && batchId === null) {
+      throw fail(`battery ${identifier} has no passport record on chain (and no batch is named)`);
+    }
+    if (battery.status !== 0n && batchId !== null) {
+      throw fail(`battery ${identifier} has its own record: a bundle names no batch for it`);
+    }
+    if (batchId !== null) {
+      batch = view.struct(PASSPORTS, "_batches", [BigInt(batchId)], `batch #${batchId}`);
+      if (batch.manufacturer === 0n) throw fail(`batch #${batchId} does not exist on chain`);
+    }
   }
   const id = BigInt(claimId);
   const claim = view.struct(CLAIMS, "_claims", [id], `claim #${claimId}`);
@@ -564,7 +574,7 @@ function readState(view, claimId, identifier) {
   const threshold = view.value(TARGETS, "_industrialThresholdWh", [], "industrial threshold");
   const counts = view.value(TARGETS, "_custodyCounts", [claim.custodyModel], "custody model counts");
   return { claimId, claim, allocations, content, lots, model, years, milestones, scopeFrom, threshold,
-    custodyCounts: counts !== 0n, identifier, battery };
+    custodyCounts: counts !== 0n, identifier, battery, batchId, batch };
 }
 
 const nameOf = (names, index) => (index >= 0n && index < BigInt(names.length) ? names[Number(index)] : `unknown(${index})`);
@@ -575,7 +585,7 @@ function merkleRoot(value, proof) {
   return node;
 }
 
-function computeFacts(state, batteriesProof) {
+function computeFacts(state, batteriesProof, batchProof) {
   const c = state.claim;
   const claimStatus = nameOf(CLAIM_STATUSES, c.status);
   let taintedLot = 0n;
@@ -640,15 +650,23 @@ function computeFacts(state, batteriesProof) {
     lots, shares, eu,
   };
   if (state.battery !== null) {
-    const b = state.battery;
+    const key = batteryKey(state.identifier);
+    let b = state.battery;
+    const batch = state.batch;
+    let inBatch = null;
+    if (batch !== null) {
+      inBatch = batchProof !== null && equal(merkleRoot(key, batchProof), word(batch.root));
+      b = { status: 1n, closed: 0n, operator: batch.manufacturer, sequence: 0n, updatedAt: batch.anchoredAt,
+        modelId: batch.modelId };
+    }
     const root = word(c.batteriesRoot);
     const sameModel = b.modelId === c.batteryModel;
-    const key = batteryKey(state.identifier);
     const inRoot = root.some((x) => x) && batteriesProof !== null && equal(merkleRoot(key, batteriesProof), root);
     facts.battery = {
       identifier: state.identifier, id: "0x" + toHex(key), status: nameOf(BATTERY_STATUSES, b.status),
       closed: b.closed !== 0n, operator: hex20(b.operator), sequence: Number(b.sequence), updatedAt: Number(b.updatedAt),
-      modelId: hex32(b.modelId), sameModel, inClaimRoot: inRoot, covered: attested && !tainted && sameModel && inRoot,
+      modelId: hex32(b.modelId), record: batch === null, batch: state.batchId, inBatch, sameModel, inClaimRoot: inRoot,
+      covered: attested && !tainted && sameModel && inRoot && inBatch !== false,
     };
   }
   return facts;
@@ -660,6 +678,7 @@ function judgement(facts) {
   if (claim.tainted) return `claim #${claim.id} is tainted: lot #${claim.revokedLot} was revoked`;
   const battery = facts.battery;
   if (battery) {
+    if (battery.inBatch === false) return `battery ${battery.identifier} is not in batch #${battery.batch}`;
     if (!battery.sameModel) return `battery ${battery.identifier} is of model ${battery.modelId}, not the claim's model ${facts.model.id}`;
     if (!battery.inClaimRoot) return `battery ${battery.identifier} is not in the batteries root of claim #${claim.id}`;
   }
@@ -674,7 +693,7 @@ function run(bytes, trust) {
   if (top.format !== BUNDLE_FORMAT || top.version !== VERSION) throw fail(`the bundle is not a ${BUNDLE_FORMAT} version ${VERSION}`);
   const kind = top.kind;
   if (!KINDS.includes(kind)) throw fail(`the bundle's kind ${pyRepr(kind)} is not one of ${KINDS.join(", ")}`);
-  const wanted = kind === "battery" ? ["claimId", "battery", "batteriesProof"] : ["claimId"];
+  const wanted = kind === "battery" ? ["claimId", "battery", "batteriesProof", "batch"] : ["claimId"];
   const subject = keys(top.subject, "the bundle's subject", wanted);
   const chainId = int(top.chainId, "chainId");
   if (chainId !== trust.chainId) throw fail(`the bundle is for chain ${chainId}, the trust file for chain ${trust.chainId}`);
@@ -683,17 +702,24 @@ function run(bytes, trust) {
   const claimId = int(subject.claimId, "subject.claimId");
   let identifier = null;
   let proof = null;
+  let batchId = null;
+  let batchProof = null;
   if (kind === "battery") {
     identifier = subject.battery;
     if (typeof identifier !== "string" || !identifier || identifier !== identifier.trim()) {
       throw fail("subject.battery is not a canonical identifier");
     }
     proof = hexList(subject.batteriesProof, "subject.batteriesProof", 32);
+    if (subject.batch !== null) {
+      const batch = keys(subject.batch, "subject.batch", ["batchId", "proof"]);
+      batchId = int(batch.batchId, "subject.batch.batchId");
+      batchProof = hexList(batch.proof, "subject.batch.proof", 32);
+    }
   }
   const reader = new ProofReader(accountsOf(top, header.stateRoot, trust));
-  const state = readState(new StateView(trust.layout, reader), claimId, identifier);
+  const state = readState(new StateView(trust.layout, reader), claimId, identifier, batchId);
   reader.checkAllUsed();
-  const facts = computeFacts(state, proof);
+  const facts = computeFacts(state, proof, batchProof);
   facts.chainId = chainId;
   const failure = judgement(facts);
   return { ok: failure === null, failure, block, facts };
