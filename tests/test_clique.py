@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -164,7 +165,7 @@ def _confirm(node: CliqueNode, blocks: int) -> None:
     account = dev_accounts(8)[7]
     w3 = node.w3
     for _ in range(blocks):
-        tx = {"to": account.address, "value": 0, "gas": 21_000, "gasPrice": w3.eth.gas_price,
+        tx: dict[str, Any] = {"to": account.address, "value": 0, "gas": 21_000, "gasPrice": w3.eth.gas_price,
               "nonce": w3.eth.get_transaction_count(account.address), "chainId": 4242}
         w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
 
