@@ -22,7 +22,7 @@ from chain_client.vocabulary import BatteryCategory, BusinessRole, CustodyModel,
 
 DAY = 86_400
 KG = 1_000
-PARTIES = ("governance", "moe", "motie", "recycler", "cell_maker")
+PARTIES = ("deployer", "moe", "motie", "molit", "recycler", "cell_maker")
 MODEL_NAME = "KR:KCELL:NCM811-E-POUCH-78AH"
 
 
@@ -40,7 +40,7 @@ def build_scenario(backend: Backend, batteries: int = 8) -> Scenario:
     w3 = backend.w3
     a = dict(zip(PARTIES, backend.funded_accounts(len(PARTIES)), strict=True))
     sender = TxSender(w3)
-    deployment = deploy(w3, sender, a["governance"], {"moe": a["moe"].address, "motie": a["motie"].address})
+    deployment = deploy(w3, sender, a["deployer"], {m: a[m].address for m in ("moe", "motie", "molit")})
     ledger = Ledger(w3, deployment, sender)
     reg = ledger.registry
     reg.register(a["moe"], a["recycler"].address, [BusinessRole.RECYCLER])
