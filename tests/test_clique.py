@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 from web3 import Web3
-from web3.middleware import ExtraDataToPOAMiddleware
+from web3.middleware import ExtraDataToPOAMiddleware, Web3Middleware
 
 from chain_client.anvil import free_port
 from chain_client.backends import RpcBackend
@@ -30,6 +30,29 @@ from chain_client.verifier import Trust, check_anchor, prove_value
 
 GETH = Path.home() / ".cache" / "battery-ledger" / "geth-v1.13.15" / "bin" / "geth"
 SEALER_KEY = "0x" + "4b" * 32  # a test-only key
+
+
+class HeadCatchesUp(Web3Middleware):
+    """geth (Clique, sealing on demand) can answer a transaction's receipt a moment before its block is the head that
+    ``latest`` reads, and estimates against its pending block, which it rebuilds after a new head: estimate against
+    ``latest``, and wait for the head after each receipt, so the next estimate or nonce sees the transaction."""
+
+    def request_processor(self, method: Any, params: Any) -> Any:
+        if method == "eth_estimateGas" and len(params) == 1:
+            params = (params[0], "latest")
+        return method, params
+
+    def response_processor(self, method: Any, response: Any) -> Any:
+        result = response.get("result") if isinstance(response, Mapping) else None
+        if method == "eth_getTransactionReceipt" and isinstance(result, Mapping) and result.get("blockNumber"):
+            raw = result["blockNumber"]
+            number = int(raw, 16) if isinstance(raw, str) else int(raw)
+            for _ in range(250):
+                head = self._w3.provider.make_request("eth_blockNumber", [])  # type: ignore[arg-type]
+                if int(head["result"], 16) >= number:
+                    break
+                time.sleep(0.02)
+        return response
 
 
 @dataclass
@@ -87,6 +110,7 @@ def clique(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliqueNode]:
         backend = RpcBackend(f"http://127.0.0.1:{port}")
         for client in (w3, backend.w3):  # a Clique header's extra-data holds the 65-byte seal
             client.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+            client.middleware_onion.add(HeadCatchesUp)
         scenario = build_scenario(backend, batteries=4)  # one block per transaction
         yield CliqueNode(f"http://127.0.0.1:{port}", w3, signer, backend, scenario)
     finally:
@@ -164,9 +188,10 @@ def _confirm(node: CliqueNode, blocks: int) -> None:
     """Seals ``blocks`` more blocks (one self-transfer each: the node seals on demand)."""
     account = dev_accounts(8)[7]
     w3 = node.w3
-    for _ in range(blocks):
+    nonce = w3.eth.get_transaction_count(account.address, "pending")
+    for i in range(blocks):
         tx: dict[str, Any] = {"to": account.address, "value": 0, "gas": 21_000, "gasPrice": w3.eth.gas_price,
-              "nonce": w3.eth.get_transaction_count(account.address), "chainId": 4242}
+                              "nonce": nonce + i, "chainId": 4242}
         w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction))
 
 
