@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 from typing import Any
 
 import segno
@@ -105,6 +106,9 @@ def render_passport_page(view: dict[str, Any]) -> str:
                      f'#{claim["revokedLot"]} it consumed was revoked. No recycled content is stated.</p>')
     else:
         parts.append("<p>No attested usage claim covers this battery.</p>")
+    # an importer checks the claim without trusting this page: proofs verified in the browser (web/verify/)
+    parts.append(f'<p><a href="/verify?battery={quote(g["productIdentifier"], safe="")}">Verify the recycled '
+                 "content yourself</a> (proofs checked in your browser against the ministries' trust anchors).</p>")
     if claim:
         parts.append(f"<p>Usage claim #{claim['claimId']} ({escape(claim['status'])}, chain of custody "
                      f"{escape(claim['custodyModel'].replace('_', ' '))}), proved on the ledger.</p>")

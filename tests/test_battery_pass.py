@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from rich.console import Console
@@ -191,6 +192,7 @@ def test_tainted_claim_states_no_recycled_content(changed: Demo) -> None:
     assert claim["recycledContent"]["Co"]["sharePercent"] == 20.0  # what was attested, shown as tainted
     page = render_passport_page(passport.view("public"))
     assert f"certificate lot #{lot} it consumed was revoked" in page
+    assert f'href="/verify?battery={quote(demo.ident(IN_SERVICE), safe="")}"' in page  # the importer's own check
 
 
 def test_public_tier_holds_no_restricted_data(demo: Demo, tmp_path: Path) -> None:
