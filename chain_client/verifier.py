@@ -31,6 +31,7 @@ from trie import HexaryTrie
 from trie.exceptions import BadTrieProof
 
 from chain_client.headers import Header, HeaderError, clique_signer, decode_header
+from chain_client.storage_slots import NEEDED
 from chain_client.ledger_state import (
     CERTIFICATES,
     CLAIMS,
@@ -154,6 +155,38 @@ class Trust:
     authorities: dict[str, list[str]] = field(default_factory=dict)
 
 
+def _small_int(value: Any, low: int = 0, high: int = 2**32) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _check_layout(layout: dict[str, Any]) -> None:
+    """Every variable of the layout has the shape the state reader uses (so a bad trust file fails, not crashes)."""
+    for contract, variables in layout.items():
+        if not isinstance(variables, dict):
+            raise _fail(f"the trust file's layout of {contract} is malformed")
+        for label, var in variables.items():
+            ok = isinstance(var, dict) and _small_int(var.get("slot"), 0, 2**64) and _small_int(var.get("depth"), 0, 4)
+            ok = ok and all(_small_int(var[k], 1, 32) for k in ("elementSlots", "elementBytes") if k in var)
+            fields = var.get("fields") if isinstance(var, dict) else None
+            ok = ok and isinstance(fields, dict) and len(fields) > 0
+            for spec in (fields or {}).values() if ok else ():
+                ok = ok and isinstance(spec, list) and len(spec) in (3, 4) and all(_small_int(x, 0, 64) for x in spec)
+                ok = ok and spec[2] >= 1 and spec[1] + spec[2] <= 32 and (len(spec) == 3 or spec[3] >= 1)
+            if not ok:
+                raise _fail(f"the trust file's layout of {contract}.{label} is malformed")
+    for contract, needed in NEEDED.items():
+        for label, names in needed.items():
+            var = layout.get(contract, {}).get(label)
+            if var is None:
+                raise _fail(f"the trust file's layout has no {contract}.{label}")
+            for name in names:
+                if name not in var["fields"]:
+                    raise _fail(f"the trust file's layout has no {contract}.{label}.{name}")
+            for key, labels in (("elementSlots", ("_allocations",)), ("elementBytes", ("_years",))):
+                if label in labels and key not in var:
+                    raise _fail(f"the trust file's layout of {contract}.{label} is malformed")
+
+
 def load_trust(data: bytes) -> Trust:
     """Reads a trust file (not required canonical: people publish and edit it); raises VerificationFailure."""
     try:
@@ -185,6 +218,7 @@ def load_trust(data: bytes) -> Trust:
         _hex(entry.get("codeHash"), f"the trust file's {name} code hash", 32)
     if not isinstance(obj.get("layout"), dict):
         raise _fail("the trust file has no storage layout")
+    _check_layout(obj["layout"])
     authorities = obj.get("authorities", {})
     if not isinstance(authorities, dict) or not all(isinstance(v, list) for v in authorities.values()):
         raise _fail("the trust file's authorities are not lists of addresses")

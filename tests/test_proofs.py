@@ -19,7 +19,7 @@ from chain_client.proofs import battery_bundle, bundle_bytes, trust_anchors
 from chain_client.storage_slots import LayoutError, reduce_variable, verifier_layout
 from chain_client.verifier import load_trust, verify_bundle
 from chain_client.vocabulary import Material
-from tests.vectors import Vectors, proof_vectors  # noqa: F401 - the fixture
+from tests.vectors import Vectors, proof_vectors, python_verdict  # noqa: F401 - the fixture
 
 runner = CliRunner()
 
@@ -151,11 +151,11 @@ def test_battery_anchored_in_a_batch_is_proven_into_it(proof_vectors: Vectors) -
 
 def test_every_vector_gives_its_verdict(proof_vectors: Vectors) -> None:  # noqa: F811
     for v in proof_vectors.items.values():
-        verdict = verify_bundle(v.bundle, load_trust(v.trust_bytes))
+        verdict = python_verdict(v.bundle, v.trust_bytes)
         if v.failure is None:
-            assert verdict.ok, f"{v.name}: {verdict.failure}"
+            assert verdict["ok"], f"{v.name}: {verdict['failure']}"
         else:
-            assert not verdict.ok and v.failure in (verdict.failure or ""), f"{v.name}: {verdict.failure}"
+            assert not verdict["ok"] and v.failure in (verdict["failure"] or ""), f"{v.name}: {verdict['failure']}"
 
 
 def test_any_changed_byte_fails(proof_vectors: Vectors) -> None:  # noqa: F811
@@ -225,3 +225,19 @@ def test_bundle_bytes_are_canonical(proof_vectors: Vectors) -> None:  # noqa: F8
     assert bundle_bytes(proof_vectors.valid) == proof_vectors.items["battery-valid"].bundle
     t = trust_anchors(proof_vectors.backend.w3, proof_vectors.scenario.deployment, proof_vectors.valid)
     assert t["anchor"] == proof_vectors.trust["anchor"]
+
+
+def test_browser_verifier_reads_the_same_variables(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    from chain_client.build import PROJECT_ROOT
+    from chain_client.storage_slots import NEEDED
+
+    node = shutil.which("node")
+    assert node
+    script = ("const fs=require('fs');const c=fs.readFileSync(process.argv[1],'utf8');"
+              "process.stdout.write(JSON.stringify(new Function(c+';return BatteryLedgerVerifier;')().NEEDED))")
+    out = subprocess.run([node, "-e", script, str(PROJECT_ROOT / "web" / "verify" / "verifier.bundle.js")],
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    assert json.loads(out) == {c: {label: list(f) for label, f in v.items()} for c, v in NEEDED.items()}

@@ -13,9 +13,16 @@ from pathlib import Path
 import pytest
 
 from chain_client.build import NODE_MODULES, PROJECT_ROOT
-from chain_client.verifier import load_trust, verify_bundle
+from chain_client.verifier import load_trust
 from chain_client.credential_check import verify_credential
-from tests.vectors import Vectors, credential_vectors, proof_vectors, write_credential_vectors, write_vectors  # noqa: F401
+from tests.vectors import (  # noqa: F401 - the fixture
+    Vectors,
+    credential_vectors,
+    proof_vectors,
+    python_verdict,
+    write_credential_vectors,
+    write_vectors,
+)
 
 PAGE = PROJECT_ROOT / "web" / "verify"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -25,7 +32,7 @@ ARTIFACTS = Path(os.environ.get("BLEDGER_TEST_ARTIFACTS", PROJECT_ROOT / "build"
 def _python_verdicts(vectors: Vectors) -> dict[str, dict[str, object]]:
     out = {}
     for v in vectors.items.values():
-        out[v.name] = json.loads(json.dumps(verify_bundle(v.bundle, load_trust(v.trust_bytes)).as_dict()))
+        out[v.name] = python_verdict(v.bundle, v.trust_bytes)
     for name, jwt, trust, status in credential_vectors(vectors):
         verdict = verify_credential(jwt, load_trust(trust), status)
         out[f"credential:{name}"] = json.loads(json.dumps(verdict.as_dict()))

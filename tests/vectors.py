@@ -35,6 +35,18 @@ class Vector:
         return json.dumps(self.trust, indent=1).encode()
 
 
+def python_verdict(bundle: bytes, trust: bytes) -> dict[str, Any]:
+    """The Python verifier's verdict as JSON (a trust file it refuses is a failed verdict, as in the browser)."""
+    from chain_client.ledger_state import VerificationFailure
+    from chain_client.verifier import Verdict, load_trust, verify_bundle
+
+    try:
+        verdict = verify_bundle(bundle, load_trust(trust))
+    except VerificationFailure as exc:
+        verdict = Verdict(ok=False, failure=str(exc))
+    return json.loads(json.dumps(verdict.as_dict()))  # type: ignore[no-any-return]
+
+
 @dataclass
 class Vectors:
     node: AnvilNode
@@ -68,6 +80,10 @@ def tampered(valid: dict[str, Any], trust: dict[str, Any]) -> list[tuple[str, by
     other_chain = dict(trust, chainId=4242)
     other_code = copy.deepcopy(trust)
     other_code["contracts"]["ProductionCertificates"]["codeHash"] = "0x" + "ab" * 32
+    no_field = copy.deepcopy(trust)
+    del no_field["layout"]["UsageAttestations"]["_claims"]["fields"]["status"]
+    bad_layout = copy.deepcopy(trust)
+    bad_layout["layout"]["ProductionCertificates"]["_lots"]["slot"] = "1"
 
     def header(b: dict[str, Any]) -> None:
         b["header"] = _flip_hex(b["header"], 200)
@@ -141,6 +157,8 @@ def tampered(valid: dict[str, Any], trust: dict[str, Any]) -> list[tuple[str, by
         ("account-proof-node", _mutated(valid, account_node), trust, "the proof of the UsageAttestations account"),
         ("other-contract-proof", _mutated(valid, other_contract), trust, "the proof of the UsageAttestations account"),
         ("address", _mutated(valid, address), trust, "not at"),
+        ("layout-missing-field", raw, no_field, "the trust file's layout has no UsageAttestations._claims.status"),
+        ("layout-malformed", raw, bad_layout, "the trust file's layout of ProductionCertificates._lots is malformed"),
         ("code-hash", raw, other_code, "the code at ProductionCertificates's address is not the code the trust file pins"),
         ("storage-value", _mutated(valid, value), trust, "is not the one its proof holds"),
         ("lot-status", _mutated(valid, lot_status), trust, "is not the one its proof holds"),

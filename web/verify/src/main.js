@@ -1,8 +1,8 @@
 // The verification page: load the trust file (pinned anchors, published by the ministries) and a proof bundle
 // (dropped, chosen, or fetched from the portal by battery identifier); the verification runs here, in the browser.
-import { verifyBundle, verifyCredential, loadTrust, canonicalJson } from "./verifier.js";
+import { verifyBundle, verifyCredential, loadTrust, canonicalJson, NEEDED } from "./verifier.js";
 
-export { verifyBundle, verifyCredential, loadTrust, canonicalJson };
+export { verifyBundle, verifyCredential, loadTrust, canonicalJson, NEEDED };
 
 let lastBundle = null; // the bytes of the last bundle loaded: the status a credential is checked against
 

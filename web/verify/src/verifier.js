@@ -214,6 +214,42 @@ function hexList(value, where, size) {
 
 // ------------------------------------------------------------------------------------------------------ trust
 
+// The variables and fields the verifier reads (chain_client/storage_slots.py NEEDED; a test checks they agree).
+export const NEEDED = {"BatteryPassports": {"_batteries": ["operator", "status", "closed", "sequence", "updatedAt", "modelId"], "_models": ["manufacturer", "category", "metals", "externalStorageOnly", "ratedEnergyWh", "dataHash"], "_batches": ["manufacturer", "count", "anchoredAt", "modelId", "root"]}, "UsageAttestations": {"_claims": ["claimant", "status", "custodyModel", "openedAt", "decidedAt", "periodStart", "periodEnd", "batteryModel", "plant", "batteriesRoot", "evidenceHash"], "_allocations": ["lotId", "grams", "material", "feedstock"], "_content": ["contentGrams", "preConsumerGrams", "postConsumerGrams"]}, "ProductionCertificates": {"_lots": ["recycler", "material", "feedstock", "status", "decidedAt"]}, "RecycledContentTargets": {"_milestones": ["effectiveFrom", "minimumBps"], "_years": ["value"], "_scopeFrom": ["value"], "_custodyCounts": ["value"], "_industrialThresholdWh": ["value"]}};
+const smallInt = (v, low = 0, high = 2 ** 32) => typeof v === "number" && Number.isInteger(v) && v >= low && v <= high;
+
+// Every variable of the layout has the shape the state reader uses (so a bad trust file fails, not crashes).
+function checkLayout(layout) {
+  for (const [contract, variables] of Object.entries(layout)) {
+    if (!isObject(variables)) throw fail(`the trust file's layout of ${contract} is malformed`);
+    for (const [label, v] of Object.entries(variables)) {
+      let ok = isObject(v) && smallInt(v.slot, 0, 2 ** 64) && smallInt(v.depth, 0, 4);
+      ok = ok && ["elementSlots", "elementBytes"].every((k) => !(k in v) || smallInt(v[k], 1, 32));
+      const fields = isObject(v) ? v.fields : null;
+      ok = ok && isObject(fields) && Object.keys(fields).length > 0;
+      if (ok) {
+        for (const spec of Object.values(fields)) {
+          ok = ok && Array.isArray(spec) && [3, 4].includes(spec.length) && spec.every((x) => smallInt(x, 0, 64));
+          ok = ok && spec[2] >= 1 && spec[1] + spec[2] <= 32 && (spec.length === 3 || spec[3] >= 1);
+        }
+      }
+      if (!ok) throw fail(`the trust file's layout of ${contract}.${label} is malformed`);
+    }
+  }
+  for (const [contract, needed] of Object.entries(NEEDED)) {
+    for (const [label, names] of Object.entries(needed)) {
+      const v = isObject(layout[contract]) ? layout[contract][label] : undefined;
+      if (v === undefined) throw fail(`the trust file's layout has no ${contract}.${label}`);
+      for (const name of names) {
+        if (!(name in v.fields)) throw fail(`the trust file's layout has no ${contract}.${label}.${name}`);
+      }
+      if ((label === "_allocations" && !("elementSlots" in v)) || (label === "_years" && !("elementBytes" in v))) {
+        throw fail(`the trust file's layout of ${contract}.${label} is malformed`);
+      }
+    }
+  }
+}
+
 export function loadTrust(text) {
   let obj;
   try { obj = JSON.parse(text); } catch { throw fail("the trust file is not valid JSON"); }
@@ -238,6 +274,7 @@ export function loadTrust(text) {
     hexBytes(entry.codeHash, `the trust file's ${name} code hash`, 32);
   }
   if (!isObject(obj.layout)) throw fail("the trust file has no storage layout");
+  checkLayout(obj.layout);
   return {
     chainId: int(obj.chainId, "the trust file's chainId"), anchor, minBlock: int(obj.minBlock ?? 0, "minBlock"),
     contracts: obj.contracts, layout: obj.layout, authorities: isObject(obj.authorities) ? obj.authorities : {},
