@@ -17,6 +17,7 @@ from typing import Any
 from eth_hash.auto import keccak
 from web3 import Web3
 
+from chain_client.battery_index import BatteryIndex
 from chain_client.errors import LedgerError
 from chain_client.headers import header_rlp
 from chain_client.ledger_state import StateView, VerificationFailure, battery_key, read_state
@@ -161,6 +162,23 @@ def battery_bundle(w3: Web3, deployment: Deployment, identifier: str, batteries:
         batch_tree = MerkleTree(battery_key(b) for b in members)
         batch = (find_batch(w3, deployment, batch_tree.root), batch_tree.proof(key))
     return _bundle(w3, deployment, "battery", claim_id, identifier, tree.proof(key), block, confirmations, batch)
+
+
+def battery_bundle_from_index(w3: Web3, deployment: Deployment, index: BatteryIndex, identifier: str,
+                              claim_id: int | None = None, block: int | None = None,
+                              confirmations: int = 0) -> dict[str, Any]:
+    """:func:`battery_bundle` with the battery list taken from the battery index (the portal's, or a data folder's):
+    the imported batch holding the battery, whose root the covering claim carries."""
+    from chain_client.battery_import import tree_of_file
+
+    batch = index.batch_of(battery_key(identifier))
+    if batch is None:
+        raise LedgerError(f"battery {identifier} is not in any imported batch of the index: give the claim's battery "
+                          "list instead")
+    tree, members = tree_of_file(batch.data_file)
+    if tree.root != batch.root:
+        raise LedgerError(f"batch file {batch.data_file} does not match its anchored root")
+    return battery_bundle(w3, deployment, identifier, members, claim_id, block, confirmations)
 
 
 def claim_bundle(w3: Web3, deployment: Deployment, claim_id: int, block: int | None = None,

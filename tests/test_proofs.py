@@ -241,3 +241,39 @@ def test_browser_verifier_reads_the_same_variables(tmp_path: Path) -> None:
     out = subprocess.run([node, "-e", script, str(PROJECT_ROOT / "web" / "verify" / "verifier.bundle.js")],
                          capture_output=True, text=True, check=True, timeout=60).stdout
     assert json.loads(out) == {c: {label: list(f) for label, f in v.items()} for c, v in NEEDED.items()}
+
+
+def test_prove_from_the_battery_index(proof_vectors: Vectors, tmp_path: Path) -> None:  # noqa: F811
+    """What the portal does: the battery's imported batch (from the index) gives the claim's battery list."""
+    from chain_client.battery_index import BatteryIndex, IndexedBatch
+    from chain_client.ledger_state import battery_key as key
+    from chain_client.merkle import MerkleTree
+
+    s = proof_vectors.scenario
+    data = tmp_path / "data"
+    data.mkdir()
+    batch_file = data / "batch-1.txt"
+    batch_file.write_text("\n".join(s.batteries))
+    index = BatteryIndex(data / "index.sqlite")
+    root = MerkleTree(key(b) for b in s.batteries).root
+    with index.transaction():
+        index.add_batch(IndexedBatch(root, 1, "model", len(s.batteries), "test", 1, len(s.batteries), batch_file),
+                        "test")
+        index.add_batteries((key(b), b, root, "test") for b in s.batteries)
+    index.close()
+    deployment = tmp_path / "deployment.json"
+    s.deployment.save(deployment)
+    out, trust = tmp_path / "bundle.json", tmp_path / "trust.json"
+    result = runner.invoke(app, ["prove", "battery", s.batteries[6], "--rpc", proof_vectors.node.url,
+                                 "--deployment", str(deployment), "--data", str(data), "--out", str(out),
+                                 "--trust-out", str(trust)])
+    assert result.exit_code == 0, result.output
+    verdict = verify_bundle(out.read_bytes(), load_trust(trust.read_bytes()))
+    assert (verdict.facts or {})["battery"]["batch"] == 1 and (verdict.facts or {})["battery"]["inBatch"] is True
+    assert verdict.failure == f"claim #1 is tainted: lot #{s.lots[Material.COBALT]} was revoked"  # revoked by now
+    result = runner.invoke(app, ["prove", "battery", "KR:OTHER:1", "--rpc", proof_vectors.node.url,
+                                 "--deployment", str(deployment), "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 1 and "is not in any imported batch" in result.output
+    result = runner.invoke(app, ["prove", "battery", s.batteries[6], "--rpc", proof_vectors.node.url,
+                                 "--deployment", str(deployment), "--data", str(tmp_path / "none"), "--out", str(out)])
+    assert result.exit_code == 1 and "no battery index" in result.output

@@ -12,7 +12,7 @@ from chain_client.backends import RpcBackend
 from chain_client.cli.common import DeploymentOpt, KeyOpt, RpcOpt, console, err_console, reports_errors
 from chain_client.errors import LedgerError
 from chain_client.ledger_state import VerificationFailure
-from chain_client.proofs import battery_bundle, bundle_bytes, claim_bundle, trust_anchors
+from chain_client.proofs import battery_bundle, battery_bundle_from_index, bundle_bytes, claim_bundle, trust_anchors
 from chain_client.suite import Deployment
 from chain_client.verifier import load_trust, render, verify_bundle
 
@@ -63,8 +63,12 @@ def prove_battery(
     identifier: Annotated[str, typer.Argument(help="The battery's identifier, e.g. KR:KCELL:EV:0000002.")],
     rpc: RpcOpt,
     deployment: DeploymentOpt,
-    batteries: Annotated[Path, typer.Option(help="The identifiers the claim's batteries root covers, one a line.")],
     out: OutOpt,
+    batteries: Annotated[Path | None, typer.Option(
+        help="The identifiers the claim's batteries root covers, one a line (default: the battery's imported batch "
+             "from the --data index).")] = None,
+    data: Annotated[Path, typer.Option("--data", envvar="BLEDGER_DATA",
+                                       help="Folder of the battery index and the batch files.")] = Path("bledger-data"),
     claim: Annotated[int | None, typer.Option(help="The claim (default: the attested claim over --batteries).")] = None,
     batch_batteries: Annotated[Path | None, typer.Option(
         help="A battery without its own record: the identifiers of its batch (default: --batteries).")] = None,
@@ -74,8 +78,17 @@ def prove_battery(
 ) -> None:
     """Write the proof bundle of one battery: its record, the claim covering it, lots, shares, EU result."""
     backend, dep = _open(rpc, deployment)
-    bundle = battery_bundle(backend.w3, dep, identifier.strip(), _read_batteries(batteries), claim, block,
-                            confirmations, _read_batteries(batch_batteries) if batch_batteries else None)
+    if batteries is not None:
+        bundle = battery_bundle(backend.w3, dep, identifier.strip(), _read_batteries(batteries), claim, block,
+                                confirmations, _read_batteries(batch_batteries) if batch_batteries else None)
+    else:
+        if not (data / "index.sqlite").is_file():
+            raise LedgerError(f"no battery index in {data}: give --batteries FILE (the claim's battery list) or --data")
+        from chain_client.passport_documents import PassportDocuments
+
+        with PassportDocuments(data) as docs:
+            bundle = battery_bundle_from_index(backend.w3, dep, docs.index, identifier.strip(), claim, block,
+                                               confirmations)
     _write(bundle, out, trust_out, backend, dep, confirmations)
 
 
