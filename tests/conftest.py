@@ -169,3 +169,6 @@ def world(base_world: World) -> Iterator[World]:
     yield base_world
     base_world.backend.revert(snapshot)
     base_world.sender.nonces.reset()
+
+
+from tests.vectors import proof_vectors  # noqa: E402,F401 - the verification test vectors, made once per session

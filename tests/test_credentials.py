@@ -22,7 +22,7 @@ from chain_client.credentials import claim_credential, lot_credential, sign_jwt
 from chain_client.errors import LedgerError
 from chain_client.verifier import load_trust
 from chain_client.vocabulary import Material
-from tests.vectors import Vectors, proof_vectors  # noqa: F401 - the fixture
+from tests.vectors import Vectors
 
 SCHEMAS = PACKAGE_DIR / "schemas"
 runner = CliRunner()
@@ -33,7 +33,7 @@ def _payload(jwt: str) -> dict[str, object]:
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))  # type: ignore[no-any-return]
 
 
-def test_lot_and_claim_credentials(proof_vectors: Vectors) -> None:  # noqa: F811
+def test_lot_and_claim_credentials(proof_vectors: Vectors) -> None:
     s, trust = proof_vectors.scenario, load_trust(proof_vectors.items["battery-valid"].trust_bytes)
     moe, motie = s.accounts["moe"], s.accounts["motie"]
     before, after = proof_vectors.items["battery-valid"].bundle, proof_vectors.items["battery-tainted"].bundle
@@ -74,7 +74,7 @@ def load_block(bundle: bytes) -> int:
     return decode_header(bytes.fromhex(json.loads(bundle)["header"][2:])).number
 
 
-def test_credentials_that_must_fail(proof_vectors: Vectors) -> None:  # noqa: F811
+def test_credentials_that_must_fail(proof_vectors: Vectors) -> None:
     s, trust = proof_vectors.scenario, load_trust(proof_vectors.items["battery-valid"].trust_bytes)
     moe, motie = s.accounts["moe"], s.accounts["motie"]
     with pytest.raises(LedgerError, match="does not hold the MoE role"):
@@ -99,7 +99,7 @@ def test_credentials_that_must_fail(proof_vectors: Vectors) -> None:  # noqa: F8
     assert "the status bundle does not verify" in (verify_credential(claim, trust, wrong_status).failure or "")
 
 
-def test_an_independent_jose_implementation_accepts_the_signature(proof_vectors: Vectors) -> None:  # noqa: F811
+def test_an_independent_jose_implementation_accepts_the_signature(proof_vectors: Vectors) -> None:
     node = shutil.which("node")
     assert node
     s = proof_vectors.scenario
@@ -114,7 +114,7 @@ def test_an_independent_jose_implementation_accepts_the_signature(proof_vectors:
     assert json.loads(out) == ["ES256K", True, False]
 
 
-def test_cli_credential_export_and_verify(proof_vectors: Vectors, tmp_path: Path) -> None:  # noqa: F811
+def test_cli_credential_export_and_verify(proof_vectors: Vectors, tmp_path: Path) -> None:
     s = proof_vectors.scenario
     deployment = tmp_path / "deployment.json"
     s.deployment.save(deployment)
@@ -138,7 +138,7 @@ def test_cli_credential_export_and_verify(proof_vectors: Vectors, tmp_path: Path
     assert result.exit_code == 1 and "does not hold the MoE role" in result.output
 
 
-def test_published_schemas_validate_the_files(proof_vectors: Vectors) -> None:  # noqa: F811
+def test_published_schemas_validate_the_files(proof_vectors: Vectors) -> None:
     bundle_schema = json.loads((SCHEMAS / "proof-bundle.schema.json").read_text())
     trust_schema = json.loads((SCHEMAS / "trust.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(bundle_schema)

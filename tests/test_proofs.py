@@ -19,7 +19,7 @@ from chain_client.proofs import battery_bundle, bundle_bytes, trust_anchors
 from chain_client.storage_slots import LayoutError, reduce_variable, verifier_layout
 from chain_client.verifier import load_trust, verify_bundle
 from chain_client.vocabulary import Material
-from tests.vectors import Vectors, proof_vectors, python_verdict  # noqa: F401 - the fixture
+from tests.vectors import Vectors, python_verdict
 
 runner = CliRunner()
 
@@ -40,7 +40,7 @@ def _trust(vectors: Vectors, **changes: Any) -> Any:
     return load_trust(json.dumps(dict(vectors.trust, **changes)).encode())
 
 
-def test_slots_from_the_layout_match_the_getters(proof_vectors: Vectors) -> None:  # noqa: F811
+def test_slots_from_the_layout_match_the_getters(proof_vectors: Vectors) -> None:
     s = proof_vectors.scenario
     ledger = s.ledger
     battery = s.batteries[0]
@@ -99,7 +99,7 @@ def test_enum_names_follow_the_vocabulary() -> None:
     assert [c.name for c in vocabulary.BatteryCategory] == [c.upper() for c in ledger_state.CATEGORIES]
 
 
-def test_valid_battery_bundle_gives_what_the_contracts_compute(proof_vectors: Vectors) -> None:  # noqa: F811
+def test_valid_battery_bundle_gives_what_the_contracts_compute(proof_vectors: Vectors) -> None:
     v = proof_vectors.items["battery-valid"]
     verdict = verify_bundle(v.bundle, load_trust(v.trust_bytes))
     assert verdict.ok, verdict.failure
@@ -132,14 +132,14 @@ def test_valid_battery_bundle_gives_what_the_contracts_compute(proof_vectors: Ve
     assert (verdict.block or {})["anchor"] == "pinned block hash"
 
 
-def test_valid_claim_bundle(proof_vectors: Vectors) -> None:  # noqa: F811
+def test_valid_claim_bundle(proof_vectors: Vectors) -> None:
     v = proof_vectors.items["claim-valid"]
     verdict = verify_bundle(v.bundle, load_trust(v.trust_bytes))
     assert verdict.ok, verdict.failure
     assert "battery" not in (verdict.facts or {})
 
 
-def test_battery_anchored_in_a_batch_is_proven_into_it(proof_vectors: Vectors) -> None:  # noqa: F811
+def test_battery_anchored_in_a_batch_is_proven_into_it(proof_vectors: Vectors) -> None:
     v = proof_vectors.items["battery-in-batch"]
     verdict = verify_bundle(v.bundle, load_trust(v.trust_bytes))
     assert verdict.ok, verdict.failure
@@ -149,7 +149,7 @@ def test_battery_anchored_in_a_batch_is_proven_into_it(proof_vectors: Vectors) -
     assert json.loads(v.bundle)["subject"]["batch"]["batchId"] == 1
 
 
-def test_every_vector_gives_its_verdict(proof_vectors: Vectors) -> None:  # noqa: F811
+def test_every_vector_gives_its_verdict(proof_vectors: Vectors) -> None:
     for v in proof_vectors.items.values():
         verdict = python_verdict(v.bundle, v.trust_bytes)
         if v.failure is None:
@@ -158,7 +158,7 @@ def test_every_vector_gives_its_verdict(proof_vectors: Vectors) -> None:  # noqa
             assert not verdict["ok"] and v.failure in (verdict["failure"] or ""), f"{v.name}: {verdict['failure']}"
 
 
-def test_any_changed_byte_fails(proof_vectors: Vectors) -> None:  # noqa: F811
+def test_any_changed_byte_fails(proof_vectors: Vectors) -> None:
     v = proof_vectors.items["battery-valid"]
     trust = load_trust(v.trust_bytes)
     rng = random.Random(12)
@@ -170,7 +170,7 @@ def test_any_changed_byte_fails(proof_vectors: Vectors) -> None:  # noqa: F811
         assert not verdict.ok, f"byte {pos} changed to {chr(data[pos])!r} still verifies"
 
 
-def test_prover_refuses_what_it_cannot_prove(proof_vectors: Vectors) -> None:  # noqa: F811
+def test_prover_refuses_what_it_cannot_prove(proof_vectors: Vectors) -> None:
     s = proof_vectors.scenario
     from chain_client.errors import LedgerError
 
@@ -180,7 +180,7 @@ def test_prover_refuses_what_it_cannot_prove(proof_vectors: Vectors) -> None:  #
         battery_bundle(proof_vectors.backend.w3, s.deployment, s.batteries[0], s.batteries, claim_id=7)
 
 
-def test_cli_prove_and_verify(proof_vectors: Vectors, tmp_path: Path) -> None:  # noqa: F811
+def test_cli_prove_and_verify(proof_vectors: Vectors, tmp_path: Path) -> None:
     s = proof_vectors.scenario
     deployment, batteries = tmp_path / "deployment.json", tmp_path / "batteries.txt"
     s.deployment.save(deployment)
@@ -210,7 +210,7 @@ def test_cli_prove_and_verify(proof_vectors: Vectors, tmp_path: Path) -> None:  
     assert trust_json["anchor"]["type"] == "block" and trust_json["layout"] == verifier_layout()
 
 
-def test_trust_file_errors_are_named(proof_vectors: Vectors) -> None:  # noqa: F811
+def test_trust_file_errors_are_named(proof_vectors: Vectors) -> None:
     from chain_client.ledger_state import VerificationFailure
 
     with pytest.raises(VerificationFailure, match="not valid JSON"):
@@ -221,7 +221,7 @@ def test_trust_file_errors_are_named(proof_vectors: Vectors) -> None:  # noqa: F
         _trust(proof_vectors, anchor={"type": "clique", "signers": [], "confirmations": 1})
 
 
-def test_bundle_bytes_are_canonical(proof_vectors: Vectors) -> None:  # noqa: F811
+def test_bundle_bytes_are_canonical(proof_vectors: Vectors) -> None:
     assert bundle_bytes(proof_vectors.valid) == proof_vectors.items["battery-valid"].bundle
     t = trust_anchors(proof_vectors.backend.w3, proof_vectors.scenario.deployment, proof_vectors.valid)
     assert t["anchor"] == proof_vectors.trust["anchor"]
@@ -243,7 +243,7 @@ def test_browser_verifier_reads_the_same_variables(tmp_path: Path) -> None:
     assert json.loads(out) == {c: {label: list(f) for label, f in v.items()} for c, v in NEEDED.items()}
 
 
-def test_prove_from_the_battery_index(proof_vectors: Vectors, tmp_path: Path) -> None:  # noqa: F811
+def test_prove_from_the_battery_index(proof_vectors: Vectors, tmp_path: Path) -> None:
     """What the portal does: the battery's imported batch (from the index) gives the claim's battery list."""
     from chain_client.battery_index import BatteryIndex, IndexedBatch
     from chain_client.ledger_state import battery_key as key

@@ -15,10 +15,9 @@ import pytest
 from chain_client.build import NODE_MODULES, PROJECT_ROOT
 from chain_client.verifier import load_trust
 from chain_client.credential_check import verify_credential
-from tests.vectors import (  # noqa: F401 - the fixture
+from tests.vectors import (
     Vectors,
     credential_vectors,
-    proof_vectors,
     python_verdict,
     write_credential_vectors,
     write_vectors,
@@ -50,7 +49,7 @@ def test_committed_bundle_is_built_from_the_sources(tmp_path: Path) -> None:
         "web/verify/verifier.bundle.js is stale: run `npm run build:verify` and commit it"
 
 
-def test_node_gives_identical_verdicts(proof_vectors: Vectors, tmp_path: Path) -> None:  # noqa: F811
+def test_node_gives_identical_verdicts(proof_vectors: Vectors, tmp_path: Path) -> None:
     write_vectors(proof_vectors, tmp_path)
     write_credential_vectors(proof_vectors, tmp_path)
     node = shutil.which("node")
@@ -69,7 +68,7 @@ def test_node_gives_identical_verdicts(proof_vectors: Vectors, tmp_path: Path) -
         "credential:claim", "credential:lot", "credential:lot-before-revocation", "credential:lot-status"]
 
 
-def test_page_in_chromium(proof_vectors: Vectors, tmp_path: Path) -> None:  # noqa: F811
+def test_page_in_chromium(proof_vectors: Vectors, tmp_path: Path) -> None:
     if not CHROMIUM.is_file():
         pytest.skip("Debian's chromium is not installed (scripts/setup installs it)")
     from playwright.sync_api import sync_playwright
