@@ -108,3 +108,38 @@ def test_page_in_chromium(proof_vectors: Vectors, tmp_path: Path) -> None:
         finally:
             browser.close()
     assert (ARTIFACTS / "verify-page.png").stat().st_size > 10_000
+
+
+def test_fuzzed_bundles_get_identical_verdicts(proof_vectors: Vectors, tmp_path: Path) -> None:
+    """300 random damages (a byte replaced, some bytes cut) of a valid bundle: both verifiers fail each one, with the
+    same message."""
+    import base64
+    import random
+
+    valid = proof_vectors.items["battery-in-batch"]
+    rng = random.Random(2031)
+    cases: list[bytes] = []
+    while len(cases) < 300:
+        d = bytearray(valid.bundle)
+        pos = rng.randrange(len(d))
+        d[pos] = rng.choice(b"0123456789abcdefABx\" {}[]:,-.\n\x80")
+        if rng.random() < 0.2:
+            cut = rng.randrange(len(d))
+            del d[cut:cut + rng.randrange(1, 40)]
+        if bytes(d) != valid.bundle:
+            cases.append(bytes(d))
+    (tmp_path / "cases.json").write_text(json.dumps({"trust": valid.trust_bytes.decode(),
+                                                     "cases": [base64.b64encode(c).decode() for c in cases]}))
+    script = ("const fs=require('fs');const c=fs.readFileSync(process.argv[1],'utf8');"
+              "const v=new Function(c+';return BatteryLedgerVerifier;')();const d=JSON.parse(fs.readFileSync("
+              "process.argv[2],'utf8'));process.stdout.write(JSON.stringify(d.cases.map(x=>v.verifyBundle("
+              "new Uint8Array(Buffer.from(x,'base64')),d.trust))))")
+    node = shutil.which("node")
+    assert node
+    out = subprocess.run([node, "-e", script, str(PAGE / "verifier.bundle.js"), str(tmp_path / "cases.json")],
+                         capture_output=True, text=True, check=True, timeout=120).stdout
+    js = json.loads(out)
+    for case, browser in zip(cases, js, strict=True):
+        python = python_verdict(case, valid.trust_bytes)
+        assert not python["ok"]
+        assert browser == python
