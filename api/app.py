@@ -6,7 +6,10 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api import problems
 from api.chain import ChainContext
@@ -20,6 +23,7 @@ from api.routes import (
     documents,
     evaluation,
     lifecycle,
+    passports,
     public,
     registry,
     requests,
@@ -27,6 +31,9 @@ from api.routes import (
 )
 from api.settings import Settings
 from chain_client.suite import Deployment
+
+#: The verification page (static; the verifier runs in the browser): web/verify/ of the checkout.
+VERIFY_PAGE = Path(__file__).resolve().parents[1] / "web" / "verify"
 
 DESCRIPTION = """The Battery Ledger portal. Participants sign in with Ethereum (EIP-4361), prepare an act (the API
 returns the EIP-712 forward request to sign), sign it with their own key and submit it to `/v1/requests`; the portal
@@ -73,6 +80,7 @@ def create_app(settings: Settings | None = None, chain: ChainContext | None = No
     app.state.indexer = indexer
     problems.install(app, settings.retry_after_seconds)
     for module in (auth, requests, registry, certification, lifecycle, evaluation, safety, documents, applications,
-                   public):
+                   public, passports):
         app.include_router(module.router)
+    app.mount("/verify", StaticFiles(directory=VERIFY_PAGE, html=True), name="verify")
     return app

@@ -42,6 +42,9 @@ def serve(
     relayer: Annotated[str, typer.Option("--relayer", envvar="BLEDGER_RELAYER",
                                          help="Key paying the relayed gas (env:NAME, keystore:PATH, dev:N).")] = "dev:4",
     documents: Annotated[Path, typer.Option(help="Document directory.")] = Path("bledger-documents"),
+    data: Annotated[Path, typer.Option("--data", envvar="BLEDGER_DATA", help=(
+        "Battery data folder (index, batch files, data sheets, records) for proofs and passport pages; "
+        "--demo writes its documents there."))] = Path("bledger-data"),
     domain: Annotated[str | None, typer.Option(help="Sign-in domain (default: HOST:PORT).")] = None,
 ) -> None:
     """Start the API with its relayer and indexer: on the embedded chain and SQLite by default (a fresh suite is
@@ -58,12 +61,12 @@ def serve(
     from chain_client.transactions import TxSender
 
     where = domain or f"{host}:{port}"
-    settings = Settings(database_url=database_url or "sqlite:///bledger-api.db", document_dir=documents,
+    settings = Settings(database_url=database_url or "sqlite:///bledger-api.db", document_dir=documents, data_dir=data,
                         domain=where, uri=f"http://{where}", background=True, relayer_key=relayer,
                         rpc_urls=[rpc] if rpc else [], deployment_file=deployment)
     backend: EmbeddedBackend | RpcBackend = EmbeddedBackend() if rpc is None else RpcBackend(rpc)
     if demo:
-        result = run_demo(backend, console)
+        result = run_demo(backend, console, data=data)
         assert result.deployment is not None
         suite = result.deployment
     elif rpc is None:

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///bledger-api.db"
     #: Key paying the relayed transactions' gas: ``env:NAME``, ``keystore:PATH`` or ``dev:N``.
     relayer_key: str = "env:BLEDGER_RELAYER_KEY"
+    #: The portal's battery data folder, as the CLI's ``--data``: the battery index and batch files (for proof
+    #: bundles), the published model data sheets and per-battery records (for the public passport page).
+    data_dir: Path = Path("bledger-data")
     #: Directory of uploaded documents (content-addressed by keccak256).
     document_dir: Path = Path("bledger-documents")
     max_document_bytes: int = 5_000_000

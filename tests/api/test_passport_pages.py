@@ -1,0 +1,77 @@
+"""What an EU importer opens from a QR label, without an account: the public passport page, the proof bundle the
+offline verifier checks, and the verification page. The demo story runs on a real node (anvil serves
+``eth_getProof``) and leaves its battery data folder to the API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.chain import ChainContext
+from api.settings import Settings
+from chain_client.anvil import AnvilNode
+from chain_client.backends import RpcBackend
+from chain_client.demo import run_demo
+from chain_client.passport_ids import to_urn
+from chain_client.proofs import trust_anchors
+from chain_client.verifier import load_trust, verify_bundle
+
+SERIAL = "KR:KCELL:EV:0000002"  # a demo battery in service, covered by the attested claim
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, RpcBackend, ChainContext]]:
+    tmp = tmp_path_factory.mktemp("portal")
+    with AnvilNode() as node:
+        backend = RpcBackend(node.url)
+        result = run_demo(backend, None, data=tmp / "data", revoke=False)
+        assert result.deployment is not None
+        chain = ChainContext(backend.w3, result.deployment, backend.funded_accounts(5)[4])
+        settings = Settings(database_url=f"sqlite:///{tmp / 'api.db'}", document_dir=tmp / "documents",
+                            data_dir=tmp / "data")
+        with TestClient(create_app(settings, chain), raise_server_exceptions=False) as client:
+            yield client, backend, chain
+
+
+def test_the_proof_bundle_verifies_offline(portal: tuple[TestClient, RpcBackend, ChainContext]) -> None:
+    client, backend, chain = portal
+    r = client.get(f"/v1/public/batteries/{SERIAL}/proof")
+    assert r.status_code == 200, r.text
+    bundle = r.content
+    trust = trust_anchors(backend.w3, chain.deployment, json.loads(bundle))
+    verdict = verify_bundle(bundle, load_trust(json.dumps(trust).encode()))
+    assert verdict.ok, verdict.failure
+    # the URN form (what the QR label carries) names the same battery
+    assert client.get(f"/v1/public/batteries/{to_urn(SERIAL)}/proof").status_code == 200
+    missing = client.get("/v1/public/batteries/KR:KCELL:EV:9999999/proof")
+    assert missing.status_code == 404 and missing.json()["type"].endswith("no-proof")
+
+
+def test_the_public_passport_page_and_the_verification_page(
+        portal: tuple[TestClient, RpcBackend, ChainContext]) -> None:
+    client, _, _ = portal
+    page = client.get(f"/p/{SERIAL}")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert SERIAL in page.text and "/verify?battery=" in page.text
+    assert "VIN" not in page.text.upper().replace("VINYL", "")  # restricted data never on the public page
+    assert client.get("/p/KR:KCELL:EV:9999999").status_code == 404
+    verify = client.get("/verify/")
+    assert verify.status_code == 200 and "verifier.bundle.js" in verify.text
+    assert client.get("/verify/verifier.bundle.js").status_code == 200
+    context = client.get("/credentials/v1")
+    assert context.status_code == 200 and "@context" in context.text
+
+
+def test_the_passport_page_names_the_battery_by_its_urn(portal: tuple[TestClient, RpcBackend, ChainContext]) -> None:
+    client, _, _ = portal
+    assert client.get(f"/p/{to_urn(SERIAL)}").status_code == 200
+    assert client.get("/p/urn:bledger:%21%21").status_code == 404
+
+
+def test_data_dir_is_a_setting() -> None:
+    assert Settings().data_dir == Path("bledger-data")
