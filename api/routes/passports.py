@@ -63,7 +63,10 @@ def battery_proof(identifier: Identifier, chain: Chain, request: Request) -> Res
     """Everything an importer needs to verify this battery's recycled content offline, with account and storage
     proofs against a block header. Served byte for byte as built: the verifiers accept only the canonical form."""
     ident = _identifier(identifier)
-    index = BatteryIndex(_data_dir(request) / "index.sqlite")
+    index_file = _data_dir(request) / "index.sqlite"
+    if not index_file.is_file():  # never create an empty index on a read
+        raise ApiProblem(404, "no-proof", f"this portal has no battery index ({index_file}): it proves no battery")
+    index = BatteryIndex(index_file)
     try:
         bundle = battery_bundle_from_index(chain.w3, chain.deployment, index, ident)
     except (LedgerError, ValueError) as exc:
