@@ -39,7 +39,11 @@ def _identifier(text: str) -> str:
 
 
 def _data_dir(request: Request) -> FilePath:
-    return request.app.state.settings.data_dir  # type: ignore[no-any-return]
+    """The portal's battery data folder, which must hold a battery index: a read never creates one."""
+    data: FilePath = request.app.state.settings.data_dir
+    if not (data / "index.sqlite").is_file():
+        raise ApiProblem(404, "no-battery-data", f"this portal has no battery index in {data}: it holds no passports")
+    return data
 
 
 @router.get("/p/{identifier}", response_class=HTMLResponse, responses=responses(404, 503))
@@ -63,10 +67,7 @@ def battery_proof(identifier: Identifier, chain: Chain, request: Request) -> Res
     """Everything an importer needs to verify this battery's recycled content offline, with account and storage
     proofs against a block header. Served byte for byte as built: the verifiers accept only the canonical form."""
     ident = _identifier(identifier)
-    index_file = _data_dir(request) / "index.sqlite"
-    if not index_file.is_file():  # never create an empty index on a read
-        raise ApiProblem(404, "no-proof", f"this portal has no battery index ({index_file}): it proves no battery")
-    index = BatteryIndex(index_file)
+    index = BatteryIndex(_data_dir(request) / "index.sqlite")
     try:
         bundle = battery_bundle_from_index(chain.w3, chain.deployment, index, ident)
     except (LedgerError, ValueError) as exc:
