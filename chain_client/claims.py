@@ -149,6 +149,13 @@ class Claims(ContractClient):
         return bool(self.contract.functions.covers(claim_id, battery, list(proof)).call())
 
     @decodes_reverts
+    def covers_batch_member(self, claim_id: int, batch_id: int, battery: bytes, batch_proof: Sequence[bytes],
+                            claim_proof: Sequence[bytes]) -> bool:
+        """:meth:`covers` for a battery known by its anchored batch of the claim's model (no record needed)."""
+        return bool(self.contract.functions.coversBatchMember(claim_id, batch_id, battery, list(batch_proof),
+                                                              list(claim_proof)).call())
+
+    @decodes_reverts
     def milestone_years(self) -> list[int]:
         return [int(y) for y in self.targets.functions.milestoneYears().call()]
 

@@ -157,8 +157,16 @@ def test_a_battery_proves_which_attested_claim_covers_it(world: World) -> None:
     assert not claims.covers(claim_id, covered[7], proof)  # open, not attested yet
     claims.attest(world.motie, claim_id)
     assert claims.covers(claim_id, covered[7], proof)
-    assert not claims.covers(claim_id, covered[8], tree.proof(covered[8]))  # no record of it yet
+    assert not claims.covers(claim_id, covered[8], tree.proof(covered[8]))  # no record of it yet: by its batch
+    assert claims.covers_batch_member(claim_id, batch_id, covered[8], tree.proof(covered[8]), tree.proof(covered[8]))
+    assert not claims.covers_batch_member(claim_id, batch_id, covered[8], tree.proof(covered[9]), tree.proof(covered[8]))
+    other_model = p.register_model(world.cell_maker, "KR:KCELL:OTHER", ModelSpec(BatteryCategory.EV, MODEL_METALS, 1))
+    other_batch = p.anchor_batch(world.cell_maker, other_model, tree.root, len(covered))
+    assert not claims.covers_batch_member(claim_id, other_batch, covered[8], tree.proof(covered[8]),
+                                          tree.proof(covered[8]))  # a batch of another model
     assert not claims.covers(claim_id, battery_id("KR:OTHER:1"), proof)
     assert not claims.covers(99, covered[7], proof)
     world.ledger.certificates.revoke(world.moe, lot_id)
     assert not claims.covers(claim_id, covered[7], proof)  # tainted claims cover nothing
+    assert not claims.covers_batch_member(claim_id, batch_id, covered[8], tree.proof(covered[8]),
+                                          tree.proof(covered[8]))

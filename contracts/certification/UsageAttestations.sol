@@ -199,15 +199,41 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
     /// @inheritdoc IUsageAttestations
     function covers(uint256 claimId, bytes32 batteryId, bytes32[] calldata proof) external view returns (bool) {
         Claim storage c = _claims[claimId];
-        if (c.status != ClaimStatus.Attested || c.batteriesRoot == bytes32(0)) return false;
-        (bool tainted, ) = isTainted(claimId);
-        if (tainted || passports.battery(batteryId).modelId != c.batteryModel) return false;
-        return MerkleProof.verifyCalldata(proof, c.batteriesRoot, keccak256(bytes.concat(keccak256(abi.encode(batteryId)))));
+        if (!_coveringClaim(claimId, c) || passports.battery(batteryId).modelId != c.batteryModel) return false;
+        return MerkleProof.verifyCalldata(proof, c.batteriesRoot, _leaf(batteryId));
+    }
+
+    /// @inheritdoc IUsageAttestations
+    function coversBatchMember(
+        uint256 claimId,
+        uint256 batchId,
+        bytes32 batteryId,
+        bytes32[] calldata batchProof,
+        bytes32[] calldata claimProof
+    ) external view returns (bool) {
+        Claim storage c = _claims[claimId];
+        if (!_coveringClaim(claimId, c) || passports.batch(batchId).modelId != c.batteryModel) return false;
+        IBatteryPassports.Battery memory record = passports.battery(batteryId);
+        if (record.status != IBatteryPassports.BatteryStatus.None && record.modelId != c.batteryModel) return false;
+        return passports.isInBatch(batchId, batteryId, batchProof) &&
+            MerkleProof.verifyCalldata(claimProof, c.batteriesRoot, _leaf(batteryId));
     }
 
     /// @inheritdoc IUsageAttestations
     function claimCount() external view returns (uint256) {
         return _claimCount;
+    }
+
+    /// @dev An attested, untainted claim that names its batteries.
+    function _coveringClaim(uint256 claimId, Claim storage c) private view returns (bool) {
+        if (c.status != ClaimStatus.Attested || c.batteriesRoot == bytes32(0)) return false;
+        (bool tainted, ) = isTainted(claimId);
+        return !tainted;
+    }
+
+    /// @dev OpenZeppelin StandardMerkleTree leaf of a `bytes32` value.
+    function _leaf(bytes32 batteryId) private pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(batteryId))));
     }
 
     /// @dev The metals bitmask of `modelId`, which must be a registered model of `claimant`.

@@ -149,6 +149,16 @@ interface IUsageAttestations {
     /// record names the claim's model (so the claimant made it), and the proof puts it in the claim's batteries root.
     function covers(uint256 claimId, bytes32 batteryId, bytes32[] calldata proof) external view returns (bool);
 
+    /// @notice {covers} for a battery known by its anchored batch (it may have no record of its own yet): the batch is
+    /// of the claim's model and `batchProof` puts the battery in it; a record, if any, names the claim's model too.
+    function coversBatchMember(
+        uint256 claimId,
+        uint256 batchId,
+        bytes32 batteryId,
+        bytes32[] calldata batchProof,
+        bytes32[] calldata claimProof
+    ) external view returns (bool);
+
     /// @notice Number of claims opened so far; claim ids run from 1 to this number.
     function claimCount() external view returns (uint256);
 }
