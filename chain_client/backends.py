@@ -2,13 +2,81 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
+import time
 from typing import Any, Protocol
 
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
+import requests
 
+from eth_account.signers.local import LocalAccount
+from web3 import HTTPProvider, Web3
+
+from chain_client.errors import LedgerError
 from chain_client.keys import DEV_MNEMONIC, dev_accounts
+
+log = logging.getLogger(__name__)
+
+#: Seconds an RPC request may take before the node counts as not answering (``BLEDGER_RPC_TIMEOUT`` overrides it).
+DEFAULT_RPC_TIMEOUT = 10.0
+#: Attempts of a request the node refused (connection refused or reset): bounded, with back-off, each one logged.
+#: A request that timed out is not repeated: the node is hanging, and waiting again would only double the wait.
+CONNECT_ATTEMPTS = 3
+
+
+class NodeUnavailable(LedgerError, ConnectionError):
+    """The node refused the connection (after the bounded retries)."""
+
+
+class NodeTimeout(LedgerError, TimeoutError):
+    """The node accepted the request but did not answer within the timeout."""
+
+
+def rpc_timeout() -> float:
+    """The RPC timeout in seconds: ``BLEDGER_RPC_TIMEOUT`` or :data:`DEFAULT_RPC_TIMEOUT`."""
+    text = os.environ.get("BLEDGER_RPC_TIMEOUT", "")
+    try:
+        value = float(text) if text else DEFAULT_RPC_TIMEOUT
+    except ValueError:
+        raise LedgerError(f"BLEDGER_RPC_TIMEOUT={text!r} is not a number of seconds") from None
+    if not 0 < value <= 3_600:
+        raise LedgerError(f"BLEDGER_RPC_TIMEOUT={text!r} must be between 0 and 3600 seconds")
+    return value
+
+
+class BoundedHTTPProvider(HTTPProvider):
+    """An HTTP provider whose every request has a timeout, whose retries are bounded and logged, and whose failures
+    are one clear error naming the node (:class:`NodeUnavailable`, :class:`NodeTimeout`)."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        super().__init__(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None)
+        self.timeout = timeout
+
+    def _make_request(self, method: Any, request_data: bytes) -> bytes:
+        for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            try:
+                return super()._make_request(method, request_data)
+            except requests.exceptions.Timeout:
+                raise NodeTimeout(f"the node at {self.endpoint_uri} did not answer {method} within {self.timeout:g} s "
+                                  "(BLEDGER_RPC_TIMEOUT sets the limit)") from None
+            except requests.exceptions.ConnectionError as exc:
+                if attempt == CONNECT_ATTEMPTS:
+                    raise NodeUnavailable(f"cannot reach the node at {self.endpoint_uri} ({method}, "
+                                          f"{CONNECT_ATTEMPTS} attempts): {_reason(exc)}") from None
+                pause = 0.25 * 2 ** (attempt - 1)
+                log.warning("node %s refused %s (attempt %d of %d): retrying in %.2f s", self.endpoint_uri, method,
+                            attempt, CONNECT_ATTEMPTS, pause)
+                time.sleep(pause)
+        raise AssertionError("unreachable")
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Connection reset", "Name or service not known", "No route to host"):
+        if marker in text:
+            return marker.lower()
+    return type(exc).__name__
 
 
 class Backend(Protocol):
@@ -71,9 +139,9 @@ class RpcBackend:
 
     name = "rpc"
 
-    def __init__(self, url: str, timeout: float = 60.0) -> None:
+    def __init__(self, url: str, timeout: float | None = None) -> None:
         self.url = url
-        self.w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}))
+        self.w3 = Web3(BoundedHTTPProvider(url, rpc_timeout() if timeout is None else timeout))
 
     def funded_accounts(self, count: int) -> list[LocalAccount]:
         """The dev mnemonic's accounts (funded by anvil and Hardhat)."""

@@ -73,17 +73,23 @@ class Deployment:
     extra: dict[str, Any] = field(default_factory=dict)
     #: ``{"safe", "timelock", "members", "threshold", "delay"}`` of the policy committee.
     committee: dict[str, Any] = field(default_factory=dict)
+    #: Hash of block ``block_number``: the chain's fingerprint (a reset chain or another one has another hash).
+    block_hash: str = ""
 
     def save(self, path: Path) -> None:
         data = {"chainId": self.chain_id, "contracts": self.contracts, "governance": self.governance,
                 "blockNumber": self.block_number, "deployer": self.deployer, "tool": self.tool,
                 "committee": self.committee, **self.extra}
+        if self.block_hash:
+            data["blockHash"] = self.block_hash
         path.write_text(json.dumps(data, indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> Deployment:
         try:
             data = json.loads(path.read_text())
+            if not isinstance(data, dict) or not isinstance(data.get("contracts"), dict):
+                raise ValueError("no \"contracts\" object")
             return cls(
                 chain_id=int(data["chainId"]),
                 contracts={k: Web3.to_checksum_address(v) for k, v in data["contracts"].items()},
@@ -92,6 +98,7 @@ class Deployment:
                 deployer=data.get("deployer", ""),
                 tool=data.get("tool", ""),
                 committee=dict(data.get("committee") or {}),
+                block_hash=str(data.get("blockHash", "")),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise LedgerError(f"{path} is not a deployment file: {exc}") from exc
@@ -199,8 +206,9 @@ def deploy(
     contracts[SAFE] = str(safe.address)
     committee = {"safe": str(safe.address), "timelock": str(timelock.address), "members": members,
                  "threshold": threshold, "delay": delay}
+    block_hash = "0x" + bytes(w3.eth.get_block(start + 1)["hash"]).hex()
     return Deployment(chain_id=sender.chain_id, contracts=contracts, governance=str(timelock.address),
-                      block_number=start + 1, deployer=deployer.address, committee=committee)
+                      block_number=start + 1, deployer=deployer.address, committee=committee, block_hash=block_hash)
 
 
 class Ledger:
