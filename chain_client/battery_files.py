@@ -11,15 +11,21 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TextIO
 from dataclasses import dataclass
 from pathlib import Path
 
 from chain_client.errors import LedgerError
+from chain_client.input_checks import strict_json
 
 IDENTIFIER = re.compile(r"[0-9A-Z][0-9A-Z\-./:+]{0,99}")
 ID_FIELD, MODEL_FIELD = "batteryPassportIdentifier", "batteryModel"
 RECORD_COLUMNS = ("manufacturingDate", "manufacturingPlace", "warrantyUntil")
+#: Longest line read (characters): a line beyond it is refused, so memory stays bounded whatever the file holds.
+MAX_LINE = 65_536
+#: UTF-8 with or without a byte-order mark (Excel writes one in CSV files).
+ENCODING = "utf-8-sig"
 
 
 class FileFormatError(LedgerError):
@@ -51,6 +57,33 @@ def _check(path: Path, line: int, identifier: object, model: object,
     return BatteryRow(line, ident, model.strip(), record)
 
 
+def bounded_lines(f: TextIO, path: Path, limit: int = MAX_LINE) -> Iterator[str]:
+    """The lines of ``f``; a line longer than ``limit`` characters raises :class:`FileFormatError` without being read
+    whole."""
+    line_no = 0
+    while True:
+        text = f.readline(limit + 1)
+        if not text:
+            return
+        line_no += 1
+        if len(text) > limit and not text.endswith("\n"):
+            raise FileFormatError(path, line_no, f"line longer than {limit:,} characters")
+        yield text
+
+
+def _csv_records(reader: Iterable[list[str]], path: Path, line: Callable[[], int]) -> Iterator[list[str]]:
+    """csv records, with the csv module's own errors (say an unterminated quote) reported at their line."""
+    it = iter(reader)
+    while True:
+        try:
+            fields = next(it)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise FileFormatError(path, line(), f"malformed CSV: {exc}") from None
+        yield fields
+
+
 def read_rows(path: Path) -> Iterator[BatteryRow]:
     """Rows of a ``.csv`` (with a header) or ``.jsonl`` file; raises :class:`FileFormatError` at the first bad line."""
     if not path.is_file():
@@ -64,9 +97,10 @@ def read_rows(path: Path) -> Iterator[BatteryRow]:
 
 
 def _read_csv(path: Path) -> Iterator[BatteryRow]:
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
+    with path.open(newline="", encoding=ENCODING) as f:
+        reader = csv.reader(bounded_lines(f, path))
+        records = _csv_records(reader, path, lambda: reader.line_num)
+        header = next(records, None)
         if header is None:
             raise FileFormatError(path, 1, "empty file")
         header = [h.strip() for h in header]
@@ -79,7 +113,7 @@ def _read_csv(path: Path) -> Iterator[BatteryRow]:
             missing = ", ".join(c for c in RECORD_COLUMNS if c not in header)
             raise FileFormatError(path, 1, f"header has record columns but lacks {missing}")
         record_cols = [(c, header.index(c)) for c in present]
-        for fields in reader:
+        for fields in records:
             line = reader.line_num
             if not fields:
                 continue
@@ -90,14 +124,16 @@ def _read_csv(path: Path) -> Iterator[BatteryRow]:
 
 
 def _read_jsonl(path: Path) -> Iterator[BatteryRow]:
-    with path.open(encoding="utf-8") as f:
-        for line, text in enumerate(f, start=1):
+    with path.open(encoding=ENCODING) as f:
+        for line, text in enumerate(bounded_lines(f, path), start=1):
             if not text.strip():
                 continue
             try:
-                obj = json.loads(text)
+                obj = strict_json(text)
             except json.JSONDecodeError as exc:
                 raise FileFormatError(path, line, f"invalid JSON: {exc.msg}") from None
+            except ValueError as exc:
+                raise FileFormatError(path, line, f"invalid JSON: {exc}") from None
             if not isinstance(obj, dict):
                 raise FileFormatError(path, line, "expected a JSON object")
             present = [c for c in RECORD_COLUMNS if c in obj]

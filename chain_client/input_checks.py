@@ -8,6 +8,7 @@ value and the limit, so the CLI reports one line and nothing is sent.
 from __future__ import annotations
 
 import json
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -87,9 +88,17 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is beyond the range of a number")
+    return value
+
+
 def strict_json(text: str) -> Any:
-    """``json.loads`` without the non-standard ``NaN``, ``Infinity`` and ``-Infinity``."""
-    return json.loads(text, parse_constant=_no_constants)
+    """``json.loads`` without the non-standard ``NaN``, ``Infinity`` and ``-Infinity``, nor numbers that overflow to
+    infinity (``1e400``)."""
+    return json.loads(text, parse_constant=_no_constants, parse_float=_finite_float)
 
 
 def readable_file(path: Path, what: str = "file") -> Path:

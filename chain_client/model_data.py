@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from chain_client import batterypass
 from chain_client.errors import LedgerError
+from chain_client.input_checks import strict_json
 from chain_client.merkle import keccak
 from chain_client.passports import ModelSpec
 from chain_client.vocabulary import BatteryCategory, Material
@@ -53,7 +54,7 @@ COMPONENTS: dict[str, tuple[str, str]] = {
 
 
 class BatteryModelData(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     batteryModel: str = Field(min_length=1, max_length=100)
     batteryCategory: Literal["EV", "Industrial", "LMT", "Stationary", "SLI", "Portable"]
@@ -148,11 +149,16 @@ def parse_model_data(raw: Any, source: str) -> BatteryModelData:
 def read_model_data(path: Path) -> BatteryModelData:
     """Reads and validates a data sheet; problems are reported with the file name and the field."""
     try:
+<<<<<<< HEAD
         raw = json.loads(path.read_text())
+=======
+        return BatteryModelData.model_validate(strict_json(path.read_text(encoding="utf-8-sig")))
+>>>>>>> 0eb383e (Input checks: EIP-55 addresses, decimals refused not rounded, strict JSON numbers, BOM accepted, bounded line length, files checked before use)
     except OSError as exc:
         raise LedgerError(f"{path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise LedgerError(f"{path}: line {exc.lineno}: invalid JSON: {exc.msg}") from None
+<<<<<<< HEAD
     return parse_model_data(raw, str(path))
 
 
@@ -162,3 +168,12 @@ EXAMPLES = Path(batterypass.__file__).parent / "examples"
 def example_sheet(name: str) -> BatteryModelData:
     """One of the example data sheets shipped with the package (``model-ev-ncm811``, ``model-ess-second-life``)."""
     return read_model_data(EXAMPLES / f"{name}.json")
+=======
+    except UnicodeDecodeError:
+        raise LedgerError(f"{path}: not UTF-8 text") from None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise LedgerError(f"{path}: {problems}") from None
+    except ValueError as exc:  # NaN / Infinity
+        raise LedgerError(f"{path}: invalid JSON: {exc}") from None
+>>>>>>> 0eb383e (Input checks: EIP-55 addresses, decimals refused not rounded, strict JSON numbers, BOM accepted, bounded line length, files checked before use)

@@ -24,8 +24,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from chain_client.battery_files import IDENTIFIER
+from chain_client.battery_files import ENCODING, IDENTIFIER, bounded_lines
 from chain_client.errors import LedgerError
+from chain_client.input_checks import InputError, check_int, strict_json
 from chain_client.rules import FaultFlag
 
 FIELDS = ("batteryPassportIdentifier", "stateOfHealth", "remainingCapacity", "internalResistanceIncrease",
@@ -115,43 +116,80 @@ def parse_row(row: dict[str, Any], source: str, now: float) -> Measurement:
         measured_at=_time(row["measuredAt"], now),
         raw="",
     )
+    for field_name, abi_type, value in (("stateOfHealth", "uint16", m.state_of_health_bps),
+                                        ("remainingCapacity", "uint32", m.remaining_capacity_wh),
+                                        ("internalResistanceIncrease", "uint16", m.resistance_increase_bps),
+                                        ("cycleCount", "uint32", m.cycle_count)):
+        try:
+            check_int(value, abi_type, field_name)
+        except InputError as exc:
+            raise ValueError(f"{exc} in the report's units") from None
     canonical = json.dumps({k: str(row.get(k, "")).strip() for k in FIELDS}, sort_keys=True, separators=(",", ":"))
     return replace(m, raw=canonical)
+
+
+NUMERIC = ("stateOfHealth", "remainingCapacity", "internalResistanceIncrease", "cycleCount")
+
+
+def _json_numbers(obj: dict[str, Any]) -> dict[str, Any]:
+    """In JSON, numbers must be JSON numbers: ``"80"`` (a string) or ``true`` is refused, not coerced."""
+    for name in NUMERIC:
+        value = obj.get(name)
+        if name in obj and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ValueError(f"{name} must be a JSON number, not {json.dumps(value)}")
+    return obj
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        with path.open(newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            for row in reader:
+        with path.open(newline="", encoding=ENCODING) as f:
+            reader = csv.DictReader(bounded_lines(f, path))
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    raise MeasurementFileError(path, reader.line_num, f"malformed CSV: {exc}") from None
                 if None in row or any(v is None for v in row.values()):
                     raise MeasurementFileError(path, reader.line_num, "wrong number of fields")
                 yield reader.line_num, row
     elif suffix in (".jsonl", ".ndjson"):
-        with path.open(encoding="utf-8") as f:
-            for line, text in enumerate(f, start=1):
+        with path.open(encoding=ENCODING) as f:
+            for line, text in enumerate(bounded_lines(f, path), start=1):
                 if text.strip():
                     try:
-                        obj = json.loads(text)
+                        obj = strict_json(text)
                     except json.JSONDecodeError as exc:
                         raise MeasurementFileError(path, line, f"invalid JSON: {exc.msg}") from None
+                    except ValueError as exc:
+                        raise MeasurementFileError(path, line, f"invalid JSON: {exc}") from None
                     if not isinstance(obj, dict):
                         raise MeasurementFileError(path, line, "expected a JSON object")
-                    yield line, obj
+                    yield line, _json_numbers_at(path, line, obj)
     elif suffix == ".json":
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = strict_json(path.read_text(encoding=ENCODING))
         except json.JSONDecodeError as exc:
             raise MeasurementFileError(path, exc.lineno, f"invalid JSON: {exc.msg}") from None
+        except ValueError as exc:
+            raise MeasurementFileError(path, 1, f"invalid JSON: {exc}") from None
         if not isinstance(data, list):
             raise MeasurementFileError(path, 1, "expected a JSON array of readings")
         for i, obj in enumerate(data, start=1):
             if not isinstance(obj, dict):
                 raise MeasurementFileError(path, i, "expected a JSON object (reading number given as line)")
-            yield i, obj
+            yield i, _json_numbers_at(path, i, obj)
     else:
         raise LedgerError(f"{path}: unknown file type (use .csv, .json or .jsonl)")
+
+
+def _json_numbers_at(path: Path, line: int, obj: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return _json_numbers(obj)
+    except ValueError as exc:
+        raise MeasurementFileError(path, line, str(exc)) from None
 
 
 def read_measurements(path: Path, now: float | None = None) -> list[Measurement]:

@@ -18,6 +18,7 @@ from chain_client.cli.common import (
     KeyOpt,
     RelayerOpt,
     RpcOpt,
+    address,
     console,
     doc_hash,
     open_ledger,
@@ -209,6 +210,7 @@ def transfer(
     data: DataOpt = Path("bledger-data"), evidence: EvidenceOpt = None,
 ) -> None:
     """Hand custody of a battery to another registered operator (current operator)."""
+    to = address(to, "recipient")
     ledger, _ = open_ledger(rpc, deployment, relayer)
     bid = ensure_on_chain(ledger, data, key, ident)
     ledger.passports.transfer(signer(key), bid, to, doc_hash(evidence))

@@ -13,6 +13,7 @@ from chain_client.cli.common import (
     KeyOpt,
     RelayerOpt,
     RpcOpt,
+    address,
     console,
     doc_hash,
     open_ledger,
@@ -51,11 +52,12 @@ def apply_(
     """Apply for certification of a production lot (recycler)."""
     if feedstock not in ("pre", "post"):
         raise ValueError("feedstock must be pre or post")
+    evidence_hash = doc_hash(evidence)
     ledger, _ = open_ledger(rpc, deployment, relayer)
     application = LotApplication(
         parse_material(material), Feedstock.PRE_CONSUMER if feedstock == "pre" else Feedstock.POST_CONSUMER, grams,
         short_string(form), identifier(facility), parse_time(period_start), parse_time(period_end),
-        parse_bytes32(source_root) if source_root else b"\x00" * 32, doc_hash(evidence))
+        parse_bytes32(source_root) if source_root else b"\x00" * 32, evidence_hash)
     lot_id = ledger.certificates.apply(signer(key), application)
     console.print(f"lot #{lot_id} applied for")
 
@@ -88,6 +90,7 @@ def transfer(
     relayer: RelayerOpt = None,
 ) -> None:
     """Transfer part of a certified lot to another registered holder with a shipment."""
+    to = address(to, "recipient")
     ledger, _ = open_ledger(rpc, deployment, relayer)
     receipt = ledger.certificates.transfer(signer(key), lot_id, to, grams, identifier(shipment))
     console.print(f"{grams} g of lot #{lot_id} sent to {to} (gas {receipt['gasUsed']})")
@@ -98,6 +101,7 @@ def transfer(
 def show(lot_id: int, rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"),
          holder: Annotated[str | None, typer.Option(help="Also show this holder's balance.")] = None) -> None:
     """Show a lot."""
+    holder = address(holder, "holder") if holder else None
     ledger, _ = open_ledger(rpc, deployment)
     lot = ledger.certificates.lot(lot_id)
     if lot.status.value == 0:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rich.table import Table
 
 from chain_client.claims import Allocation, ClaimRequest
+from chain_client.input_checks import strict_json
 from chain_client.cli.certificates import parse_material
 from chain_client.cli.common import (
     DeploymentOpt,
@@ -31,15 +32,16 @@ app = typer.Typer(no_args_is_help=True)
 
 
 class AllocationFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     lotId: int = Field(gt=0)
     grams: int = Field(gt=0)
 
 
 class ClaimFile(BaseModel):
-    """The JSON file of ``bledger claim open`` (see README)."""
+    """The JSON file of ``bledger claim open`` (see README). Numbers must be JSON numbers (strict: ``"10"`` is
+    refused, not coerced)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     batteryModel: str = Field(min_length=1)
     plant: str = Field(min_length=1)
     periodStart: str | int
@@ -74,7 +76,7 @@ class ClaimFile(BaseModel):
 def read_claim_file(path: Path) -> ClaimRequest:
     """Parses and validates a claim file; every problem is reported with the file name."""
     try:
-        data = json.loads(path.read_text())
+        data = strict_json(path.read_text(encoding="utf-8-sig"))
         return ClaimFile.model_validate(data).to_request(path.parent)
     except OSError as exc:
         raise ValueError(f"{path}: cannot read: {exc.strerror}") from None

@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import click
 import typer
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
@@ -23,6 +22,8 @@ from chain_client.backends import RpcBackend
 from chain_client.deployment_check import verify_deployment
 from chain_client.errors import LedgerError
 from chain_client.input_checks import InputError, parse_address, parse_decimal, readable_file
+
+__all__ = ["InputError", "parse_address", "parse_decimal", "readable_file"]
 from chain_client.keys import load_account
 from chain_client.suite import Deployment, Ledger
 from chain_client.transactions import TxSender
@@ -75,6 +76,8 @@ def error_message(exc: BaseException) -> str:
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
         return f"{where}{exc.strerror or exc}"
+    if type(exc).__name__ in ("Web3ValidationError", "EncodingError", "ValidationError", "MismatchedABI"):
+        return f"invalid argument: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8 text: {exc}"
     return f"unexpected {type(exc).__name__}: {exc}"
@@ -88,7 +91,7 @@ def reports_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, typer.exceptions.TyperException):
             raise
         except KeyboardInterrupt:
             raise fail("interrupted", 130) from None

@@ -12,6 +12,7 @@ from chain_client.cli.common import (
     KeyOpt,
     RelayerOpt,
     RpcOpt,
+    address,
     console,
     doc_hash,
     open_ledger,
@@ -42,8 +43,9 @@ def register(
     dossier: Annotated[Path | None, typer.Option(help="Registration dossier; its hash goes on-chain.")] = None,
 ) -> None:
     """Register a business with one or more roles (the signer must administer each role)."""
+    account, roles = address(account, "account"), parse_roles(role)
     ledger, _ = open_ledger(rpc, deployment, relayer)
-    receipt = ledger.registry.register(signer(key), account, parse_roles(role), doc_hash(dossier))
+    receipt = ledger.registry.register(signer(key), account, roles, doc_hash(dossier))
     console.print(f"registered {account} as {', '.join(role)} (gas {receipt['gasUsed']})")
 
 
@@ -55,6 +57,9 @@ def status(
     reason: Annotated[Path | None, typer.Option(help="Decision document; its hash goes on-chain.")] = None,
 ) -> None:
     """Suspend, reinstate or revoke the roles of a business that the signing authority administers."""
+    account = address(account, "account")
+    if action not in ("suspend", "reinstate", "revoke"):
+        raise ValueError(f"unknown action {action!r}: use suspend, reinstate or revoke")
     ledger, _ = open_ledger(rpc, deployment, relayer)
     actions = {"suspend": ledger.registry.suspend, "reinstate": ledger.registry.reinstate,
                "revoke": ledger.registry.revoke}
@@ -75,6 +80,7 @@ def facility(
     scope: Annotated[Path | None, typer.Option(help="Scope registration document.")] = None,
 ) -> None:
     """Register a facility (e.g. a recycler's plant) with its validity window."""
+    operator = address(operator, "operator")
     ledger, _ = open_ledger(rpc, deployment, relayer)
     ledger.registry.register_facility(signer(key), identifier(facility_id), operator, parse_time(valid_from),
                                       parse_time(valid_until), doc_hash(scope))
@@ -85,6 +91,7 @@ def facility(
 @reports_errors
 def show(account: str, rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json")) -> None:
     """Show a participant's roles and status."""
+    account = address(account, "account")
     ledger, _ = open_ledger(rpc, deployment)
     p = ledger.registry.participant(account)
     roles = ", ".join(f"{r.name.lower()} ({p.role_status(r).name.lower()})" for r in p.roles) or "-"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,9 @@ from chain_client.cli.common import (
     console,
     doc_hash,
     open_ledger,
+    parse_address,
+    parse_decimal,
+    percent_bps,
     parse_time,
     reports_errors,
     signer,
@@ -41,6 +45,7 @@ def device(
 ) -> None:
     """Register (or revoke) a measuring device's signing address (accredited evaluator; MOLIT may revoke).
     Registration needs the device's proof that it holds its key (--device-key or --proof)."""
+    address = parse_address(address, "device address")
     ledger, _ = open_ledger(rpc, deployment, relayer)
     if revoke:
         ledger.evaluations.revoke_device(signer(key), address)
@@ -93,39 +98,45 @@ def record(
 @reports_errors
 def ship(
     ident: Annotated[str, typer.Argument(metavar="ID")], from_: Annotated[str, typer.Argument(metavar="FROM")],
-    to: str, soc: Annotated[float, typer.Option(help="State of charge at dispatch, percent.")], rpc: RpcOpt,
+    to: str, soc: Annotated[str, typer.Option(help="State of charge at dispatch, percent (two decimals at most).")],
+    rpc: RpcOpt,
     packaging: Annotated[int, typer.Option(help="Packaging class (e.g. UN packing instruction number).")] = 0,
     evidence: Annotated[Path | None, typer.Option(help="Consignment note.")] = None,
     deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
 ) -> None:
     """Record a shipment leg (registered transporter); refused above the state-of-charge limit."""
+    soc_bps, evidence_hash = percent_bps(soc, "--soc"), doc_hash(evidence)
     ledger, _ = open_ledger(rpc, deployment, relayer)
-    ledger.logistics.ship(signer(key), battery_id(ident), from_, to, round(soc * 100), packaging, doc_hash(evidence))
-    console.print(f"{ident}: shipment leg recorded at {soc:g} % state of charge")
+    ledger.logistics.ship(signer(key), battery_id(ident), from_, to, soc_bps, packaging, evidence_hash)
+    console.print(f"{ident}: shipment leg recorded at {soc_bps / 100:g} % state of charge")
 
 
 @storage.command("site")
 @reports_errors
 def site(
-    site_id: str, capacity_kwh: float, rpc: RpcOpt,
+    site_id: str, capacity_kwh: Annotated[str, typer.Argument(help="Permitted capacity, kWh (3 decimals at most).")],
+    rpc: RpcOpt,
     permit: Annotated[Path | None, typer.Option(help="Storage permit; its hash goes on-chain.")] = None,
     deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
 ) -> None:
     """Register a storage site with its permitted capacity (storage operator)."""
+    capacity_wh, permit_hash = parse_decimal(capacity_kwh, "capacity (kWh)", 3, low=Decimal(0)), doc_hash(permit)
     ledger, _ = open_ledger(rpc, deployment, relayer)
-    ledger.logistics.register_site(signer(key), identifier(site_id), round(capacity_kwh * 1000), doc_hash(permit))
-    console.print(f"site {site_id} registered: {capacity_kwh:g} kWh")
+    ledger.logistics.register_site(signer(key), identifier(site_id), capacity_wh, permit_hash)
+    console.print(f"site {site_id} registered: {capacity_wh / 1000:g} kWh")
 
 
 @storage.command("intake")
 @reports_errors
 def intake(
-    site_id: str, ident: Annotated[str, typer.Argument(metavar="ID")], energy_kwh: float, rpc: RpcOpt,
+    site_id: str, ident: Annotated[str, typer.Argument(metavar="ID")],
+    energy_kwh: Annotated[str, typer.Argument(help="The battery's energy, kWh (3 decimals at most).")], rpc: RpcOpt,
     deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
 ) -> None:
     """Take a battery into a site; refused beyond the permitted capacity."""
+    energy_wh = parse_decimal(energy_kwh, "energy (kWh)", 3, low=Decimal(0))
     ledger, _ = open_ledger(rpc, deployment, relayer)
-    ledger.logistics.intake(signer(key), identifier(site_id), battery_id(ident), round(energy_kwh * 1000))
+    ledger.logistics.intake(signer(key), identifier(site_id), battery_id(ident), energy_wh)
     s = ledger.logistics.site(identifier(site_id))
     console.print(f"{ident} stored at {site_id}: {s.stored_wh / 1000:g} of {s.capacity_wh / 1000:g} kWh used")
 

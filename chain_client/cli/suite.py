@@ -9,7 +9,7 @@ import typer
 
 from chain_client.backends import EmbeddedBackend, RpcBackend
 from chain_client.build import build as build_artifacts
-from chain_client.cli.common import KeyOpt, KeyPolicy, RpcOpt, console, reports_errors, signer
+from chain_client.cli.common import KeyOpt, KeyPolicy, RpcOpt, address, console, reports_errors, signer, writable_path
 from chain_client.demo import PARTIES, run_demo
 from chain_client.errors import LedgerError
 from chain_client.suite import DEFAULT_DELAY
@@ -83,11 +83,13 @@ def deploy(
 ) -> None:
     """Deploy the suite to a JSON-RPC node. Governance goes to the ministries' committee (a THRESHOLD-of-3 Safe
     proposing to a timelock with DELAY); the deploying key keeps no role at all."""
+    writable_path(out, "deployment file")
+    authorities = {"moe": address(moe, "--moe"), "motie": address(motie, "--motie"), "molit": address(molit, "--molit")}
     backend = RpcBackend(rpc)
     sender = TxSender(backend.w3)
     KeyPolicy.chain_id = sender.chain_id
     deployer = signer(key)
-    deployment = deploy_suite(backend.w3, sender, deployer, {"moe": moe, "motie": motie, "molit": molit},
+    deployment = deploy_suite(backend.w3, sender, deployer, authorities,
                               threshold, delay)
     deployment.save(out)
     for name, address in deployment.contracts.items():
