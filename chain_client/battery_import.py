@@ -4,7 +4,9 @@ Each batch (consecutive rows of one model, ``batch_size`` at most) is validated 
 malformed line or a duplicate identifier stops the import with file and line, and nothing of that batch is anchored
 or indexed. Anchored batches are journaled in the :class:`BatteryIndex`; running the same import again skips them,
 and a batch whose transaction went through just before an interruption is recognised on-chain by its root and not
-anchored twice.
+anchored twice. Every run first reconciles the index with the chain (:mod:`chain_client.battery_reconcile`): a
+batch the node lost is re-anchored under a fresh id, and an empty index is refused while the manufacturer has
+batches on chain.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 
 from chain_client.battery_files import BatteryRow, FileFormatError, read_rows
-from chain_client.battery_index import BatteryIndex, IndexedBatch
+from chain_client.battery_index import BatteryIndex, IndexedBatch, damage_reported
+from chain_client.battery_reconcile import ReconcileReport, reconcile, require_usable_index, write_sidecar
 from chain_client.errors import LedgerError
 from chain_client.merkle import MerkleTree, keccak
 from chain_client.passport_documents import parse_record
@@ -39,6 +42,7 @@ class ImportReport:
     skipped_lines: int = 0
     resumed_batches: int = 0
     batch_ids: list[int] = field(default_factory=list)
+    reconciled: ReconcileReport | None = None
 
 
 def _batches(rows: Iterator[BatteryRow], size: int) -> Iterator[list[BatteryRow]]:
@@ -77,9 +81,20 @@ def import_file(
     if batch_size < 1:
         raise ValueError("batch size must be at least 1")
     data_dir.mkdir(parents=True, exist_ok=True)
+    with damage_reported(index.path):
+        return _import(path, passports, manufacturer, index, data_dir, batch_size, progress)
+
+
+def _import(path: Path, passports: Passports, manufacturer: LocalAccount, index: BatteryIndex, data_dir: Path,
+            batch_size: int, progress: Callable[[int], None] | None) -> ImportReport:
+    require_usable_index(index, passports, manufacturer.address)
+    reconciled = reconcile(index, passports, manufacturer, data_dir)
+    if reconciled.unknown:
+        raise LedgerError("; ".join(reconciled.lines()[1:]) + f": rebuild the index with `bledger battery index "
+                          f"rebuild --data {index.path.parent}` before importing")
     source = str(path.resolve())
     done_until = index.last_imported_line(source)
-    report = ImportReport()
+    report = ImportReport(reconciled=reconciled)
     on_chain: dict[bytes, int] | None = None
     model_ids: dict[str, bytes] = {}
     rows = (r for r in read_rows(path) if r.line > done_until)
@@ -99,6 +114,9 @@ def import_file(
         content = batch_file_bytes([r.identifier for r in chunk])
         data_file = data_dir / f"batch-{tree.root.hex()}.txt"
         data_file.write_bytes(content)
+        indexed = IndexedBatch(tree.root, 0, chunk[0].model, len(chunk), source, chunk[0].line, chunk[-1].line,
+                               data_file)
+        write_sidecar(data_dir, indexed)
         try:
             with index.transaction():
                 index.add_batteries((i, r.identifier, tree.root, f"{path.name}:{r.line}") for i, r in zip(ids, chunk))

@@ -1,8 +1,9 @@
 """The manufacturer-side index of registered batteries: which batch holds which id, and where the batch file is.
 
 It is an index, not a second truth: the chain holds the batch roots and the batch files are bound to them by hash,
-so the index can be rebuilt from the batch files (``BatteryIndex.rebuild``). It serves duplicate detection before
-anchoring, resuming interrupted imports, and proofs.
+so the index can be rebuilt from the batch files and the chain's events (:func:`chain_client.battery_reconcile.
+rebuild_index`, ``bledger battery index rebuild``). It serves duplicate detection before anchoring, resuming
+interrupted imports, and proofs. A damaged file raises :class:`IndexDamaged`, which names the file and the command.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from chain_client.errors import LedgerError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS batteries (
@@ -39,6 +42,27 @@ CREATE TABLE IF NOT EXISTS records (
 """
 
 
+class IndexDamaged(LedgerError):
+    """The index file cannot be read as a SQLite database (truncated, overwritten, ...)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"the battery index {path} is damaged ({reason}): rebuild it from the batch files and the "
+                         f"chain with `bledger battery index rebuild --data {path.parent}`")
+        self.path = path
+
+
+@contextmanager
+def damage_reported(path: Path) -> Iterator[None]:
+    """Turns SQLite's "file is not a database" / "malformed" errors about ``path`` into :class:`IndexDamaged`
+    (constraint violations, which are not damage, pass through)."""
+    try:
+        yield
+    except sqlite3.IntegrityError:
+        raise
+    except sqlite3.DatabaseError as exc:
+        raise IndexDamaged(path, str(exc)) from None
+
+
 @dataclass(frozen=True)
 class IndexedBatch:
     root: bytes
@@ -54,15 +78,26 @@ class IndexedBatch:
 class BatteryIndex:
     """A SQLite file. Use one per manufacturer and chain."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, verify: bool = False) -> None:
+        """Opens (or creates) the index; ``verify`` also runs SQLite's ``quick_check`` over the whole file."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        # ids are hashes, so inserts land all over the B-tree: keep it in memory (up to ~256 MiB) while importing
-        self.db.execute("PRAGMA cache_size=-262144")
-        self.db.executescript(SCHEMA)
+        with damage_reported(path):
+            self.db = sqlite3.connect(path, isolation_level=None)
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                # ids are hashes, so inserts land all over the B-tree: keep it in memory (up to ~256 MiB) while
+                # importing
+                self.db.execute("PRAGMA cache_size=-262144")
+                self.db.executescript(SCHEMA)
+                if verify:
+                    result = self.db.execute("PRAGMA quick_check(1)").fetchone()[0]
+                    if result != "ok":
+                        raise sqlite3.DatabaseError(result)
+            except BaseException:
+                self.db.close()
+                raise
 
     def close(self) -> None:
         self.db.close()
@@ -133,6 +168,24 @@ class BatteryIndex:
         if row is None:
             return None
         return IndexedBatch(bytes(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], Path(row[7]))
+
+    def batches(self) -> list[tuple[IndexedBatch, str]]:
+        """Every indexed batch with its origin, in anchoring order."""
+        rows = self.db.execute("SELECT root, batch_id, model, count, source, first_line, last_line, data_file, origin "
+                               "FROM batches ORDER BY batch_id")
+        return [(IndexedBatch(bytes(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], Path(r[7])), r[8]) for r in rows]
+
+    def set_batch_id(self, root: bytes, batch_id: int, origin: str) -> None:
+        """Records that the batch of ``root`` now has id ``batch_id`` on-chain (re-anchored, or corrected)."""
+        self.db.execute("UPDATE batches SET batch_id = ?, origin = ? WHERE root = ?", (batch_id, origin, root))
+
+    def singles(self) -> list[tuple[bytes, str]]:
+        """(id, identifier) of the batteries registered on their own."""
+        return [(bytes(r[0]), r[1]) for r in self.db.execute("SELECT id, identifier FROM batteries WHERE batch_root IS "
+                                                             "NULL")]
+
+    def remove_battery(self, battery_id: bytes) -> None:
+        self.db.execute("DELETE FROM batteries WHERE id = ?", (battery_id,))
 
     def count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM batteries").fetchone()[0])

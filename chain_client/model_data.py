@@ -147,18 +147,18 @@ def parse_model_data(raw: Any, source: str) -> BatteryModelData:
 
 
 def read_model_data(path: Path) -> BatteryModelData:
-    """Reads and validates a data sheet; problems are reported with the file name and the field."""
+    """Reads and validates a data sheet; problems are reported with the file name and the field. Numbers must be
+    JSON numbers (strict: no strings, no NaN / Infinity); a UTF-8 byte-order mark is accepted."""
     try:
-<<<<<<< HEAD
-        raw = json.loads(path.read_text())
-=======
-        return BatteryModelData.model_validate(strict_json(path.read_text(encoding="utf-8-sig")))
->>>>>>> 0eb383e (Input checks: EIP-55 addresses, decimals refused not rounded, strict JSON numbers, BOM accepted, bounded line length, files checked before use)
+        raw = strict_json(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise LedgerError(f"{path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise LedgerError(f"{path}: line {exc.lineno}: invalid JSON: {exc.msg}") from None
-<<<<<<< HEAD
+    except UnicodeDecodeError:
+        raise LedgerError(f"{path}: not UTF-8 text") from None
+    except ValueError as exc:  # NaN / Infinity
+        raise LedgerError(f"{path}: invalid JSON: {exc}") from None
     return parse_model_data(raw, str(path))
 
 
@@ -168,12 +168,3 @@ EXAMPLES = Path(batterypass.__file__).parent / "examples"
 def example_sheet(name: str) -> BatteryModelData:
     """One of the example data sheets shipped with the package (``model-ev-ncm811``, ``model-ess-second-life``)."""
     return read_model_data(EXAMPLES / f"{name}.json")
-=======
-    except UnicodeDecodeError:
-        raise LedgerError(f"{path}: not UTF-8 text") from None
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise LedgerError(f"{path}: {problems}") from None
-    except ValueError as exc:  # NaN / Infinity
-        raise LedgerError(f"{path}: invalid JSON: {exc}") from None
->>>>>>> 0eb383e (Input checks: EIP-55 addresses, decimals refused not rounded, strict JSON numbers, BOM accepted, bounded line length, files checked before use)

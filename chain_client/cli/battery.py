@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -10,9 +12,10 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from chain_client.battery_files import count_lines
+from chain_client.battery_files import IDENTIFIER, count_lines
 from chain_client.battery_import import DEFAULT_BATCH_SIZE, import_file, proof_for
-from chain_client.battery_index import BatteryIndex
+from chain_client.battery_index import BatteryIndex, damage_reported
+from chain_client.battery_reconcile import rebuild_index, reconcile, require_usable_index
 from chain_client.cli.common import (
     DeploymentOpt,
     KeyOpt,
@@ -38,14 +41,33 @@ from chain_client.suite import Ledger
 from chain_client.vocabulary import BatteryStatus, identifier
 
 app = typer.Typer(no_args_is_help=True)
+index_app = typer.Typer(no_args_is_help=True)
+app.add_typer(index_app, name="index", help="The manufacturer's battery index (rebuild it from files and chain).")
 
 DataOpt = Annotated[Path, typer.Option("--data", envvar="BLEDGER_DATA",
                                        help="Folder of the battery index and the off-chain batch files.")]
 EvidenceOpt = Annotated[Path | None, typer.Option("--evidence", help="Evidence document; its hash goes on-chain.")]
 
 
-def _index(data: Path) -> BatteryIndex:
-    return BatteryIndex(data / "index.sqlite")
+@contextmanager
+def _index(data: Path, verify: bool = False) -> Iterator[BatteryIndex]:
+    """The index in ``data``, closed afterwards; a damaged file is one clear error naming the rebuild command."""
+    path = data / "index.sqlite"
+    index = BatteryIndex(path, verify)
+    try:
+        with damage_reported(path):
+            yield index
+    finally:
+        index.close()
+
+
+def _identifier(ident: str) -> str:
+    """A battery identifier as the import accepts it (ISO/IEC 15459 style)."""
+    text = ident.strip()
+    if not IDENTIFIER.fullmatch(text):
+        raise ValueError(f"{ident!r} is not an ISO/IEC 15459-style identifier (A-Z, 0-9, - . / : +; at most 100 "
+                         "characters)")
+    return text
 
 
 def ensure_on_chain(ledger: Ledger, data: Path, caller_key: str | None, ident: str) -> bytes:
@@ -53,11 +75,8 @@ def ensure_on_chain(ledger: Ledger, data: Path, caller_key: str | None, ident: s
     bid = battery_id(ident)
     if ledger.passports.battery(bid).status != BatteryStatus.NONE:
         return bid
-    index = _index(data)
-    try:
+    with _index(data) as index:
         batch, proof = proof_for(index, ident)
-    finally:
-        index.close()
     ledger.passports.materialize(signer(caller_key), batch.batch_id, ident, proof)
     return bid
 
@@ -105,7 +124,6 @@ def register(
 ) -> None:
     """Register one battery (manufacturer). With --manufacturing-date, --plant and --warranty-until its passport
     record is kept off-chain and its hash goes on-chain (otherwise the hash of --record, if any)."""
-    ledger, _ = open_ledger(rpc, deployment, relayer)
     ident = check_identifier(ident)
     bid = battery_id(ident)
     given = [v for v in (manufacturing_date, plant, warranty_until) if v is not None]
@@ -116,8 +134,8 @@ def register(
         passport_record = parse_record({"manufacturingDate": manufacturing_date, "manufacturingPlace": plant,
                                         "warrantyUntil": warranty_until}, ident)
     record_hash = passport_record.record_hash() if passport_record else doc_hash(record)
-    index = _index(data)
-    try:
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    with _index(data) as index:
         existing = index.find_existing([bid])
         if existing:
             raise LedgerError(f"{ident} is already registered ({existing[bid]})")
@@ -126,8 +144,6 @@ def register(
             if passport_record:
                 index.add_records([(bid, passport_record.canonical().decode())])
             receipt = ledger.passports.register(signer(key), ident, identifier(model_name), record_hash)
-    finally:
-        index.close()
     console.print(f"battery {ident} registered (gas {receipt['gasUsed']:,})")
 
 
@@ -140,19 +156,21 @@ def import_(
     batch_size: Annotated[int, typer.Option(help="Batteries per anchored batch.")] = DEFAULT_BATCH_SIZE,
 ) -> None:
     """Register batteries in bulk: Merkle-anchored batches, resumable, all-or-nothing per batch."""
-    ledger, _ = open_ledger(rpc, deployment, relayer)
+    if batch_size < 1:
+        raise ValueError("--batch-size must be at least 1")
     total = count_lines(file)
-    index = _index(data)
+    ledger, _ = open_ledger(rpc, deployment, relayer)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TimeRemainingColumn())
-    try:
-        with Progress(*columns, console=console) as progress:
+    with _index(data) as index:
+        with Progress(*columns, console=console, transient=not console.is_terminal) as progress:
             task = progress.add_task(f"importing {file.name}", total=total)
             report = import_file(file, ledger.passports, signer(key), index, data / "batches", batch_size,
                                  lambda line: progress.update(task, completed=line))
             progress.update(task, completed=total)
-    finally:
-        index.close()
+    if report.reconciled is not None and report.reconciled.changed:
+        for line in report.reconciled.lines()[1:]:
+            console.print(f"reconciled: {line}")
     if report.batches == 0 and report.skipped_lines:
         console.print(f"nothing new: the first {report.skipped_lines:,} lines of {file.name} were imported before")
         return
@@ -170,11 +188,8 @@ def show(
     ledger, _ = open_ledger(rpc, deployment)
     bid = battery_id(ident)
     if ledger.passports.battery(bid).status == BatteryStatus.NONE:
-        index = _index(data)
-        try:
+        with _index(data) as index:
             batch, proof = proof_for(index, ident)
-        finally:
-            index.close()
         ok = ledger.passports.is_in_batch(batch.batch_id, bid, proof)
         console.print_json(json.dumps({"batteryPassportIdentifier": ident, "batteryStatus": "Original",
                                        "registeredInBatch": batch.batch_id, "proofVerifiedOnChain": ok}))
@@ -292,11 +307,8 @@ def prove(
 ) -> None:
     """Print a battery's batch, leaf proof, and whether the chain accepts it."""
     ledger, _ = open_ledger(rpc, deployment)
-    index = _index(data)
-    try:
+    with _index(data) as index:
         batch, proof = proof_for(index, ident)
-    finally:
-        index.close()
     ok = ledger.passports.is_in_batch(batch.batch_id, battery_id(ident), proof)
     console.print_json(json.dumps({"batteryPassportIdentifier": ident, "batchId": batch.batch_id,
                                    "root": "0x" + batch.root.hex(), "proof": ["0x" + p.hex() for p in proof],
@@ -341,3 +353,38 @@ def label(
     """Write a battery's QR code label (PNG and SVG) for its public passport page {base}/p/{URN}."""
     png, svg, url = write_label(ident, base, out)
     console.print(f"{url}\n{png}\n{svg}")
+
+
+@app.command("reconcile")
+@reports_errors
+def reconcile_(
+    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0",
+    relayer: RelayerOpt = None, data: DataOpt = Path("bledger-data"),
+) -> None:
+    """Check the index against the chain and fix it (manufacturer): batches the node lost are re-anchored from
+    their batch files under fresh ids, wrong ids corrected, batches mined but not indexed added."""
+    ledger, _ = open_ledger(rpc, deployment, relayer)
+    maker = signer(key)
+    with _index(data, verify=True) as index:
+        require_usable_index(index, ledger.passports, maker.address)
+        report = reconcile(index, ledger.passports, maker, data / "batches")
+    for line in report.lines():
+        console.print(line)
+    if not report.changed and not report.lost and not report.unknown:
+        console.print("the index agrees with the chain: nothing to fix")
+
+
+@index_app.command("rebuild")
+@reports_errors
+def rebuild(
+    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0",
+    manufacturer: Annotated[str | None, typer.Option(help="Manufacturer address (default: the --key's).")] = None,
+    data: DataOpt = Path("bledger-data"),
+) -> None:
+    """Rebuild the index from the batch files in DATA/batches and the chain's events (a damaged or lost index);
+    the previous file is kept beside it. Lists the batches whose files are missing."""
+    maker = address(manufacturer, "--manufacturer") if manufacturer else signer(key).address
+    ledger, _ = open_ledger(rpc, deployment)
+    report = rebuild_index(data / "index.sqlite", ledger.passports, maker, data / "batches", data / "models")
+    for line in report.lines():
+        console.print(line)
