@@ -98,7 +98,9 @@ def test_a_batch_mined_before_a_crash_is_not_anchored_twice(world: World, tmp_pa
     monkeypatch.setattr(BatteryIndex, "add_batch", original)
     assert world.ledger.passports.batch_count() == 2 and index.count() == 1_000
     report = run_import(world, path, index, tmp_path)
-    assert (report.batches, report.resumed_batches) == (1, 1)
+    # the reconciliation at the start finds the mined batch on chain and indexes it from its batch file
+    assert report.reconciled is not None and report.reconciled.adopted == [(2, 500)]
+    assert (report.batches, report.skipped_lines) == (0, 1_501)
     assert world.ledger.passports.batch_count() == 2 and index.count() == 1_500
 
 

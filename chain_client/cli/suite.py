@@ -89,11 +89,10 @@ def deploy(
     sender = TxSender(backend.w3)
     KeyPolicy.chain_id = sender.chain_id
     deployer = signer(key)
-    deployment = deploy_suite(backend.w3, sender, deployer, authorities,
-                              threshold, delay)
+    deployment = deploy_suite(backend.w3, sender, deployer, authorities, threshold, delay)
     deployment.save(out)
-    for name, address in deployment.contracts.items():
-        console.print(f"{name:28} {address}")
+    for name, contract_address in deployment.contracts.items():
+        console.print(f"{name:28} {contract_address}")
     console.print(f"governance: {threshold} of 3 ministries, delay {delay} s; deployer {deployer.address} holds "
                   "no role")
     console.print(f"deployment written to {out}")
