@@ -95,10 +95,10 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def strict_json(text: str) -> Any:
+def strict_json(text: str, exact: bool = False) -> Any:
     """``json.loads`` without the non-standard ``NaN``, ``Infinity`` and ``-Infinity``, nor numbers that overflow to
-    infinity (``1e400``)."""
-    return json.loads(text, parse_constant=_no_constants, parse_float=_finite_float)
+    infinity (``1e400``). ``exact`` reads numbers with a fraction as :class:`~decimal.Decimal`, digits as written."""
+    return json.loads(text, parse_constant=_no_constants, parse_float=Decimal if exact else _finite_float)
 
 
 def readable_file(path: Path, what: str = "file") -> Path:

@@ -11,6 +11,7 @@ from chain_client.cli.common import DeploymentOpt, RpcOpt, console, open_ledger,
 from chain_client.errors import LedgerError
 from oracles.journal import Journal
 from oracles.pipeline import process_file
+from oracles.reconcile import reconcile_journal
 from oracles.signer import ReportSigner
 from oracles.submitter import BatchSubmitter, SubmitReport
 from oracles.watch import watch as watch_folder
@@ -28,7 +29,7 @@ BatchOpt = Annotated[int, typer.Option(help="Reports per transaction.")]
 
 
 def _pipeline(rpc: str, deployment: Path, device_key: str, relayer: str | None, state: Path,
-              batch_size: int) -> tuple[ReportSigner, BatchSubmitter]:
+              batch_size: int, reconcile_first: bool = True) -> tuple[ReportSigner, BatchSubmitter]:
     ledger, sender = open_ledger(rpc, deployment)
     device, relay = signer(device_key), signer(relayer)
     evaluator, revoked = ledger.evaluations.device_of(device.address)
@@ -37,6 +38,10 @@ def _pipeline(rpc: str, deployment: Path, device_key: str, relayer: str | None, 
                           "`bledger eval device ADDRESS`")
     journal = Journal(state)
     report_signer = ReportSigner(device, ledger.evaluations, sender.chain_id, journal)
+    if reconcile_first:  # on every start: the node may have lost reports, or recorded some the journal missed
+        reconciled = reconcile_journal(report_signer)
+        for line in reconciled.lines()[1:] if reconciled.changed else []:
+            console.print(f"reconciled: {line}")
     return report_signer, BatchSubmitter(ledger.evaluations, relay, journal, device.address, batch_size)
 
 
@@ -55,6 +60,27 @@ def submit(
     """Validate a measurement file, sign each new reading with the device key, submit in batches."""
     report_signer, submitter = _pipeline(rpc, deployment, device_key, relayer, state, batch_size)
     console.print(_summary(file.name, process_file(file, report_signer, submitter)))
+
+
+@app.command()
+@reports_errors
+def reconcile(
+    rpc: RpcOpt, device_key: DeviceOpt, relayer: RelayOpt = "dev:0", deployment: DeploymentOpt = Path("deployment.json"),
+    state: StateOpt = Path("bledger-data/oracle.sqlite"), batch_size: BatchOpt = 100,
+) -> None:
+    """Check the journal against the chain, fix it, and submit the reports still waiting (a node that lost blocks,
+    a crash between signing and sending)."""
+    if not state.is_file():
+        raise LedgerError(f"no oracle journal at {state}")
+    report_signer, submitter = _pipeline(rpc, deployment, device_key, relayer, state, batch_size, reconcile_first=False)
+    found = reconcile_journal(report_signer)
+    for line in found.lines():
+        console.print(line)
+    waiting = [report_signer.refresh(s) for s in report_signer.journal.pending(report_signer.device.address)]
+    if waiting:
+        result = SubmitReport()
+        submitter.submit(waiting, result)
+        console.print(_summary("waiting reports", result))
 
 
 @app.command()

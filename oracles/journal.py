@@ -80,6 +80,27 @@ class Journal:
         row = self.db.execute("SELECT MAX(nonce) FROM reports WHERE device = ?", (device,)).fetchone()
         return None if row[0] is None else int(row[0])
 
+    def mark_done_below(self, device: str, nonce: int) -> int:
+        """Marks recorded every report with a nonce below ``nonce`` (the chain's: those nonces are used)."""
+        return self.db.execute("UPDATE reports SET submitted = 1 WHERE device = ? AND nonce < ? AND submitted = 0",
+                               (device, nonce)).rowcount
+
+    def requeue_from(self, device: str, nonce: int) -> int:
+        """Marks not recorded every report journaled as submitted with a nonce at or above ``nonce`` (the chain's):
+        the node lost them (a restart from an older state), so they are sent again."""
+        return self.db.execute("UPDATE reports SET submitted = 0 WHERE device = ? AND nonce >= ? AND submitted = 1",
+                               (device, nonce)).rowcount
+
+    def pending_by_fingerprint(self, device: str) -> list[tuple[bytes, SignedReport]]:
+        rows = self.db.execute("SELECT fingerprint, report, signature FROM reports WHERE device = ? AND submitted = 0 "
+                               "ORDER BY nonce", (device,))
+        return [(bytes(r[0]), SignedReport(_decode(r[1]), bytes(r[2]))) for r in rows]
+
+    def update_signed(self, device: str, fingerprint: bytes, signed: SignedReport) -> None:
+        """Stores a re-signed report (another nonce, a fresh deadline) for the same reading."""
+        self.db.execute("UPDATE reports SET nonce = ?, report = ?, signature = ? WHERE device = ? AND fingerprint = ?",
+                        (signed.report.nonce, _encode(signed.report), signed.signature, device, fingerprint))
+
     def pending(self, device: str) -> list[SignedReport]:
         rows = self.db.execute("SELECT report, signature FROM reports WHERE device = ? AND submitted = 0 "
                                "ORDER BY nonce", (device,))

@@ -135,7 +135,7 @@ def _json_numbers(obj: dict[str, Any]) -> dict[str, Any]:
     """In JSON, numbers must be JSON numbers: ``"80"`` (a string) or ``true`` is refused, not coerced."""
     for name in NUMERIC:
         value = obj.get(name)
-        if name in obj and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        if name in obj and (isinstance(value, bool) or not isinstance(value, (int, float, Decimal))):
             raise ValueError(f"{name} must be a JSON number, not {json.dumps(value)}")
     return obj
 
@@ -160,7 +160,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             for line, text in enumerate(bounded_lines(f, path), start=1):
                 if text.strip():
                     try:
-                        obj = strict_json(text)
+                        obj = strict_json(text, exact=True)
                     except json.JSONDecodeError as exc:
                         raise MeasurementFileError(path, line, f"invalid JSON: {exc.msg}") from None
                     except ValueError as exc:
@@ -170,7 +170,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                     yield line, _json_numbers_at(path, line, obj)
     elif suffix == ".json":
         try:
-            data = strict_json(path.read_text(encoding=ENCODING))
+            data = strict_json(path.read_text(encoding=ENCODING), exact=True)
         except json.JSONDecodeError as exc:
             raise MeasurementFileError(path, exc.lineno, f"invalid JSON: {exc.msg}") from None
         except ValueError as exc:

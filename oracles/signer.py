@@ -65,6 +65,11 @@ class ReportSigner:
         self.journal.store(self.device.address, fp, signed, m.source)
         return signed, True
 
+    def resign(self, report: MeasurementReport) -> SignedReport:
+        """``report`` signed again with a fresh deadline (its nonce as given)."""
+        return sign_report(self.device, replace(report, deadline=self._deadline()), self.chain_id,
+                           self.evaluations.address)
+
     def refresh(self, signed: SignedReport) -> SignedReport:
         """The same report with a fresh deadline if it expired (same nonce, so the order stays intact)."""
         if signed.report.deadline > self._chain_time(fresh=True) + 60:

@@ -60,9 +60,12 @@ def test_reader_converts_units_and_flags(tmp_path: Path) -> None:
         (8_250, 61_200, 1_250), (6_400, 48_000, 2_000), (9_100, 70_000, 350)]
     assert ms[2].fault_flags == FaultFlag["THERMAL_EVENT"] | FaultFlag["COOLANT_LEAK"]
     assert ms[1].measured_at == ms[0].measured_at + 300 - 9 * 3600
-    as_json = [dict(zip(HEADER.strip().split(","), r.split(","), strict=True)) for r in good_rows()]
-    (tmp_path / "m.json").write_text(json.dumps(as_json))
-    (tmp_path / "m.jsonl").write_text("\n".join(json.dumps(r) for r in as_json))
+    numeric = ("stateOfHealth", "remainingCapacity", "internalResistanceIncrease", "cycleCount")
+    # numbers as JSON numbers, with their digits as written (64.00 stays 64.00)
+    as_json = ["{" + ", ".join(f'"{k}": {v if k in numeric else json.dumps(v)}' for k, v in
+                               zip(HEADER.strip().split(","), r.split(","), strict=True)) + "}" for r in good_rows()]
+    (tmp_path / "m.json").write_text("[" + ",\n".join(as_json) + "]")
+    (tmp_path / "m.jsonl").write_text("\n".join(as_json))
     assert read_measurements(tmp_path / "m.json") == [
         m.__class__(**{**m.__dict__, "source": m.source.replace("csv:2", "json:1").replace("csv:3", "json:2")
                        .replace("csv:4", "json:3")}) for m in ms]
