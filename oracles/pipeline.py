@@ -7,6 +7,7 @@ from pathlib import Path
 from chain_client.errors import ContractRevert, LedgerError
 from chain_client.evaluations import SignedReport
 from oracles.readers import read_measurements
+from oracles.reconcile import reconcile_journal
 from oracles.signer import ReportSigner
 from oracles.submitter import BatchSubmitter, SubmitReport
 
@@ -15,6 +16,7 @@ def process_file(path: Path, signer: ReportSigner, submitter: BatchSubmitter) ->
     """Nothing of a file with a bad line is signed or sent. Readings submitted before are skipped; reports signed
     before but never submitted (a crash) go first, with their original nonces."""
     measurements = read_measurements(path)
+    reconcile_journal(signer)  # the node may have lost reports since the journal was written (see oracles.reconcile)
     report = SubmitReport()
     # reports signed in an earlier run but never recorded: same nonces, fresh deadlines if theirs passed
     pending = {s.report.nonce: signer.refresh(s) for s in signer.journal.pending(signer.device.address)}
