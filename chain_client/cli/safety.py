@@ -105,6 +105,7 @@ def ship(
     deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
 ) -> None:
     """Record a shipment leg (registered transporter); refused above the state-of-charge limit."""
+    from_, to = parse_address(from_, "FROM"), parse_address(to, "TO")
     soc_bps, evidence_hash = percent_bps(soc, "--soc"), doc_hash(evidence)
     ledger, _ = open_ledger(rpc, deployment, relayer)
     ledger.logistics.ship(signer(key), battery_id(ident), from_, to, soc_bps, packaging, evidence_hash)

@@ -37,7 +37,7 @@ interface ITransportStorage {
         address from,
         address to,
         uint16 socBps,
-        uint8 packagingClass,
+        uint16 packagingClass,
         bytes32 evidenceHash
     );
     event SiteRegistered(bytes32 indexed siteId, address indexed operator, uint64 capacityWh, bytes32 permitHash);
@@ -54,7 +54,7 @@ interface ITransportStorage {
         address from,
         address to,
         uint16 socBps,
-        uint8 packagingClass,
+        uint16 packagingClass,
         bytes32 evidenceHash
     ) external;
 

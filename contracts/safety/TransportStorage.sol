@@ -42,7 +42,7 @@ contract TransportStorage is ITransportStorage, RegistryClient {
         address from,
         address to,
         uint16 socBps,
-        uint8 packagingClass,
+        uint16 packagingClass,
         bytes32 evidenceHash
     ) external {
         address transporter = _participant(_TRANSPORTER);
