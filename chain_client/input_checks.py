@@ -123,6 +123,29 @@ def check_call_arguments(call: ContractFunction) -> None:
         _check_value(dict(param), value, f"{call.fn_name}: {param.get('name') or 'argument'}")
 
 
+def explain_abi_mismatch(exc: BaseException) -> str | None:
+    """For web3's "Could not identify the intended function" (an argument that fits no ABI type), the argument
+    out of range and its limits, found from the call that raised it; None if that is not the cause."""
+    from web3.contract.base_contract import BaseContractFunction
+
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        fn = frame.f_locals.get("self")
+        if frame.f_code.co_name == "__call__" and isinstance(fn, BaseContractFunction):
+            args: tuple[Any, ...] = tuple(frame.f_locals.get("args", ()))
+            for item in fn.contract_abi:
+                inputs: list[Any] = list(item.get("inputs", []))  # type: ignore[call-overload]
+                if item.get("type") == "function" and item.get("name") == fn.fn_name and len(inputs) == len(args):
+                    try:
+                        for param, value in zip(inputs, args, strict=True):
+                            _check_value(dict(param), value, f"{fn.fn_name}: {param.get('name') or 'argument'}")
+                    except InputError as found:
+                        return str(found)
+        tb = tb.tb_next
+    return None
+
+
 def _check_value(param: dict[str, Any], value: Any, name: str) -> None:
     kind: str = param["type"]
     if kind.endswith("]"):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from chain_client.cli.common import DeploymentOpt, RpcOpt, console, open_ledger, reports_errors, signer
+from chain_client.cli.common import DeploymentOpt, RpcOpt, console, open_ledger, readable_file, reports_errors, signer
 from chain_client.errors import LedgerError
 from oracles.journal import Journal
 from oracles.pipeline import process_file
@@ -58,6 +58,7 @@ def submit(
     state: StateOpt = Path("bledger-data/oracle.sqlite"), batch_size: BatchOpt = 100,
 ) -> None:
     """Validate a measurement file, sign each new reading with the device key, submit in batches."""
+    readable_file(file, "measurement file")
     report_signer, submitter = _pipeline(rpc, deployment, device_key, relayer, state, batch_size)
     console.print(_summary(file.name, process_file(file, report_signer, submitter)))
 

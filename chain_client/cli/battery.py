@@ -24,6 +24,7 @@ from chain_client.cli.common import (
     address,
     console,
     doc_hash,
+    readable_file,
     open_ledger,
     reports_errors,
     signer,
@@ -158,7 +159,7 @@ def import_(
     """Register batteries in bulk: Merkle-anchored batches, resumable, all-or-nothing per batch."""
     if batch_size < 1:
         raise ValueError("--batch-size must be at least 1")
-    total = count_lines(file)
+    total = count_lines(readable_file(file, "import file"))
     ledger, _ = open_ledger(rpc, deployment, relayer)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TimeRemainingColumn())

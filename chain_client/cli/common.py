@@ -21,7 +21,7 @@ from rich.text import Text
 from chain_client.backends import RpcBackend
 from chain_client.deployment_check import verify_deployment
 from chain_client.errors import LedgerError
-from chain_client.input_checks import InputError, parse_address, parse_decimal, readable_file
+from chain_client.input_checks import InputError, explain_abi_mismatch, parse_address, parse_decimal, readable_file
 
 __all__ = ["InputError", "parse_address", "parse_decimal", "readable_file"]
 from chain_client.keys import load_account
@@ -77,7 +77,11 @@ def error_message(exc: BaseException) -> str:
         where = f"{exc.filename}: " if exc.filename else ""
         return f"{where}{exc.strerror or exc}"
     if type(exc).__name__ in ("Web3ValidationError", "EncodingError", "ValidationError", "MismatchedABI"):
-        return f"invalid argument: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        explained = explain_abi_mismatch(exc)
+        if explained:
+            return explained
+        first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        return f"invalid argument: {first}"
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8 text: {exc}"
     return f"unexpected {type(exc).__name__}: {exc}"
