@@ -1,5 +1,5 @@
 # The two commands of the README. Each sets everything up first (idempotent, fast when already done).
-.PHONY: setup demo test bench build fuzz-api
+.PHONY: setup demo test bench build fuzz-api soak
 
 setup:
 	@./scripts/setup
@@ -21,3 +21,7 @@ build: setup
 # response as declared.
 fuzz-api: setup
 	BLEDGER_FUZZ_EXAMPLES=25 .venv/bin/python -m pytest tests/api/test_schema.py -k fuzz -q -s
+
+# The invariant state machine (tests/ledger_machine.py) for at least 10,000 random steps on a fresh anvil node.
+soak: setup
+	.venv/bin/python -m tests.soak --steps 10000
