@@ -181,9 +181,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data(), to=st.sampled_from(HOLDERS + ("stranger",)), fraction=st.sampled_from((0.1, 0.5, 1.0, 1.5)),
           any_sender=st.booleans())
     def transfer(self, data: st.DataObject, to: str, fraction: float, any_sender: bool) -> None:
-        held = self.held()
-        if held and not any_sender:
-            lot_id, sender = data.draw(st.sampled_from(held))
+        pairs = self.held()
+        if pairs and not any_sender:
+            lot_id, sender = data.draw(st.sampled_from(pairs))
         else:
             lot_id, sender = data.draw(st.sampled_from(self.lot_ids())), data.draw(st.sampled_from(HOLDERS))
         lot = self.lots[lot_id]
