@@ -1,0 +1,45 @@
+"""Several processes signing with one key: each keeps its own nonce counter, so they collide on nonces; a send the
+node refuses for its nonce ("nonce too low", "replacement transaction underpriced") re-reads the pending nonce and
+goes through. Real processes, one anvil node."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from chain_client.anvil import AnvilNode
+from chain_client.backends import RpcBackend
+from chain_client.keys import dev_accounts
+
+SENDER = """
+import sys
+from web3 import Web3
+from chain_client.backends import RpcBackend
+from chain_client.keys import dev_accounts
+from chain_client.transactions import TxSender
+backend = RpcBackend(sys.argv[1])
+sender = TxSender(backend.w3)
+account, to = dev_accounts(30)[27], dev_accounts(30)[28]
+for i in range(int(sys.argv[2])):
+    sender.send(account, {"to": to.address, "value": 1, "gas": 21_000, "gasPrice": sender.gas_price,
+                          "chainId": sender.chain_id})
+print("ok")
+"""
+
+
+def test_several_processes_sign_with_one_key(anvil_node: AnvilNode, tmp_path: Path) -> None:
+    backend = RpcBackend(anvil_node.url)
+    account = dev_accounts(30)[27]
+    before = backend.w3.eth.get_transaction_count(account.address)
+    script = tmp_path / "sender.py"
+    script.write_text(SENDER)
+    root = Path(__file__).resolve().parents[1]
+    procs = [subprocess.Popen([sys.executable, str(script), anvil_node.url, "15"], cwd=root, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    results = [p.communicate(timeout=120) for p in procs]
+    for proc, (out, err) in zip(procs, results, strict=True):
+        assert proc.returncode == 0 and out.strip() == "ok", err[-2000:]
+    assert backend.w3.eth.get_transaction_count(account.address) == before + 45
+    # they did collide (each started from the same pending nonce) and recovered
+    assert any("was taken by another sender" in err for _, err in results)
