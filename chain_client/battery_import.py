@@ -88,7 +88,7 @@ def import_file(
 def _import(path: Path, passports: Passports, manufacturer: LocalAccount, index: BatteryIndex, data_dir: Path,
             batch_size: int, progress: Callable[[int], None] | None) -> ImportReport:
     require_usable_index(index, passports, manufacturer.address)
-    reconciled = reconcile(index, passports, manufacturer, data_dir)
+    reconciled = reconcile(index, passports, manufacturer, data_dir, check_singles=False)
     if reconciled.unknown:
         raise LedgerError("; ".join(reconciled.lines()[1:]) + f": rebuild the index with `bledger battery index "
                           f"rebuild --data {index.path.parent}` before importing")

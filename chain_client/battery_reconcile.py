@@ -134,9 +134,10 @@ def published_models(models_dir: Path) -> dict[bytes, str]:
 
 
 def reconcile(index: BatteryIndex, passports: Passports, manufacturer: LocalAccount, batch_dir: Path,
-              models: dict[bytes, str] | None = None) -> ReconcileReport:
+              models: dict[bytes, str] | None = None, check_singles: bool = True) -> ReconcileReport:
     """Brings the index in line with the chain (see the module's docstring); sends a transaction only to
-    re-anchor a batch the chain lost."""
+    re-anchor a batch the chain lost. ``check_singles`` also checks each battery registered on its own (one call
+    each: ``bledger battery reconcile`` does, an import does not)."""
     report = ReconcileReport()
     on_chain = passports.batches_anchored_by(manufacturer.address)
     indexed_roots: set[bytes] = set()
@@ -170,7 +171,7 @@ def reconcile(index: BatteryIndex, passports: Passports, manufacturer: LocalAcco
                 report.unknown.append((chain_id, root))
             else:
                 report.adopted.append((chain_id, count))
-    for battery, ident in index.singles():
+    for battery, ident in index.singles() if check_singles else []:
         report.singles_checked += 1
         if passports.battery(battery).status == BatteryStatus.NONE:
             index.remove_battery(battery)
