@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from chain_client.battery_files import IDENTIFIER, count_lines
+from chain_client.battery_files import count_lines
 from chain_client.battery_import import DEFAULT_BATCH_SIZE, import_file, proof_for
 from chain_client.battery_index import BatteryIndex, damage_reported
 from chain_client.battery_reconcile import rebuild_index, reconcile, require_usable_index
@@ -62,15 +62,6 @@ def _index(data: Path, verify: bool = False) -> Iterator[BatteryIndex]:
         index.close()
 
 
-def _identifier(ident: str) -> str:
-    """A battery identifier as the import accepts it (ISO/IEC 15459 style)."""
-    text = ident.strip()
-    if not IDENTIFIER.fullmatch(text):
-        raise ValueError(f"{ident!r} is not an ISO/IEC 15459-style identifier (A-Z, 0-9, - . / : +; at most 100 "
-                         "characters)")
-    return text
-
-
 def ensure_on_chain(ledger: Ledger, data: Path, caller_key: str | None, ident: str) -> bytes:
     """The battery's id; a battery known only through an anchored batch first gets its own record, by proof."""
     bid = battery_id(ident)
@@ -118,7 +109,8 @@ def prefix(
 def register(
     ident: Annotated[str, typer.Argument(metavar="ID", help="Battery identifier.")], model_name: str, rpc: RpcOpt,
     deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
-    data: DataOpt = Path("bledger-data"), record: EvidenceOpt = None,
+    data: DataOpt = Path("bledger-data"),
+    record: Annotated[Path | None, typer.Option("--record", help="The battery's record; its hash goes on-chain.")] = None,
     manufacturing_date: Annotated[str | None, typer.Option(help="Passport record: ISO date (-time).")] = None,
     plant: Annotated[str | None, typer.Option(help="Passport record: the plant (of the model's data sheet).")] = None,
     warranty_until: Annotated[str | None, typer.Option(help="Passport record: end of the warranty (ISO date).")] = None,
