@@ -86,7 +86,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.lots: dict[int, LotModel] = {}
         self.claims: dict[int, ClaimModel] = {}
         self.status: dict[str, ParticipantStatus] = {name: ParticipantStatus.ACTIVE for name in HOLDERS}
-        self.batches: dict[int, tuple[bytes, list[bytes]]] = {}  # id -> (root, battery ids): the "index"
+        self.batches: dict[int, tuple[bytes, list[str]]] = {}  # id -> (root, identifiers): the "index"
         self.materialized: set[bytes] = set()
         self.first_lot = self.world.ledger.certificates.lot_count() + 1
         self.first_claim = self.world.ledger.claims.claim_count() + 1
@@ -137,8 +137,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: len(self.lots) < MAX_LOTS)
     @rule(grams=st.integers(1_000, 1_000_000), to=st.sampled_from(("cell_maker", "cell_maker2", "processor")),
-          share=st.sampled_from((0.25, 0.5, 1.0)))
-    def supply(self, grams: int, to: str, share: float) -> None:
+          share=st.sampled_from((0.25, 0.5, 1.0)), then_claim=st.booleans())
+    def supply(self, grams: int, to: str, share: float, then_claim: bool) -> None:
         """The common path in three acts: a recycler applies, MoE certifies, the recycler ships part of it."""
         now = self.world.now
         application = LotApplication(Material.LITHIUM, Feedstock.POST_CONSUMER, grams, short_string("Li2CO3"),
@@ -155,6 +155,8 @@ class LedgerMachine(RuleBasedStateMachine):
                     self.addr(to), shipped, identifier(f"SHIP-{self.stats.steps}")):
             lot.balances[lot.recycler] -= shipped
             lot.balances[self.addr(to)] = lot.balances.get(self.addr(to), 0) + shipped
+            if then_claim and to == "cell_maker" and len(self.claims) < MAX_CLAIMS:  # and a claim consumes part of it
+                self._open_claim(to, [(lot_id, max(1, shipped // 2))], 1_000_000)
 
     @precondition(lambda self: bool(self.lots))
     @rule(data=st.data(), who=st.sampled_from(("moe", "moe", "moe", "motie", "recycler")),
@@ -204,9 +206,13 @@ class LedgerMachine(RuleBasedStateMachine):
         for lot_id in picks:
             held = self.lots[lot_id].balances.get(self.addr(who), 0)
             allocations.append((lot_id, data.draw(st.sampled_from((max(1, held // 2), max(1, held), held + 1)))))
+        self._open_claim(who, allocations, content)
+
+    def _open_claim(self, who: str, allocations: list[tuple[int, int]], content: int) -> None:
         now = self.world.now
         request = ClaimRequest(MODEL, identifier("PLANT"), now - 60 * DAY, now - DAY, CustodyModel.MASS_BALANCE,
-                               {Material.LITHIUM: content}, [Allocation(lot, grams) for lot, grams in allocations])
+                               {Material.LITHIUM: content, Material.NICKEL: 5 * content, Material.COBALT: content},
+                               [Allocation(lot, grams) for lot, grams in allocations])
         claim_id = self.act("open claim", self.world.ledger.claims.open, self.acct(who), request)
         if claim_id:
             self.claims[claim_id] = ClaimModel(self.addr(who), allocations)
@@ -236,7 +242,7 @@ class LedgerMachine(RuleBasedStateMachine):
             authority = "motie" if authority == "moe" else "moe"
         r = self.world.ledger.registry
         fn = {"suspend": r.suspend, "reinstate": r.reinstate, "revoke": r.revoke}[action]
-        if self.act(action, fn, self.acct(authority), self.addr(name)):
+        if self.act(f"participant {action}", fn, self.acct(authority), self.addr(name)):
             self.status[name] = {"suspend": ParticipantStatus.SUSPENDED, "reinstate": ParticipantStatus.ACTIVE,
                                  "revoke": ParticipantStatus.REVOKED}[action]
 
@@ -244,22 +250,26 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(who=st.sampled_from(("cell_maker", "cell_maker", "cell_maker2")), size=st.integers(1, 6),
           salt=st.integers(0, 2**32))
     def anchor_batch(self, who: str, size: int, salt: int) -> None:
-        ids = [keccak(f"KR:SM:{salt}:{i}".encode()) for i in range(size)]
+        prefix = "KR:KCELL" if who == "cell_maker" else "KR:OTHER"
+        idents = [f"{prefix}:SM-{salt}-{i}" for i in range(size)]
+        ids = [keccak(i.encode()) for i in idents]
         root = MerkleTree(ids).root
         batch_id = self.act("anchor batch", self.world.ledger.passports.anchor_batch, self.acct(who), MODEL, root,
                             size, keccak(root))
         if batch_id:
-            self.batches[batch_id] = (root, ids)
+            self.batches[batch_id] = (root, idents)
 
-    @precondition(lambda self: any(i not in self.materialized for _, ids in self.batches.values() for i in ids))
+    @precondition(lambda self: any(keccak(i.encode()) not in self.materialized for _, ids in self.batches.values()
+                                   for i in ids))
     @rule(data=st.data(), who=st.sampled_from(("cell_maker", "stranger")), again=st.integers(0, 9))
     def materialize(self, data: st.DataObject, who: str, again: int) -> None:
         batch_id = data.draw(st.sampled_from(sorted(self.batches)))
         root, ids = self.batches[batch_id]
-        fresh = [i for i in ids if i not in self.materialized]
-        battery = data.draw(st.sampled_from(fresh if fresh and again else ids))  # now and then a second time
-        proof = MerkleTree(ids).proof(battery)
-        if self.act("materialize", self.world.ledger.passports.materialize, self.acct(who), batch_id, battery, proof):
+        fresh = [i for i in ids if keccak(i.encode()) not in self.materialized]
+        ident = data.draw(st.sampled_from(fresh if fresh and again else ids))  # now and then a second time
+        battery = keccak(ident.encode())
+        proof = MerkleTree(keccak(i.encode()) for i in ids).proof(battery)
+        if self.act("materialize", self.world.ledger.passports.materialize, self.acct(who), batch_id, ident, proof):
             self.materialized.add(battery)
 
     # invariants -------------------------------------------------------------------------------------------------

@@ -28,7 +28,9 @@ from oracles.journal import Journal
 from oracles.pipeline import process_file
 from oracles.signer import ReportSigner
 from oracles.submitter import BatchSubmitter
-from tests.conftest import MODEL, World, _base_state
+from chain_client.passports import ModelSpec
+from chain_client.vocabulary import BatteryCategory
+from tests.conftest import MODEL, MODEL_METALS, MODEL_NAME, World, _base_state
 
 STATE_INTERVAL = 1.0
 
@@ -85,7 +87,7 @@ def attach(url: str, deployment: Deployment) -> Ledger:
 
 
 def write_csv(path: Path, count: int) -> Path:
-    lines = ["batteryPassportIdentifier,batteryModel"] + [f"KR:KCELL:EV:{i:07d},K-CELL NCM811 E-Pouch 78Ah"
+    lines = ["batteryPassportIdentifier,batteryModel"] + [f"KR:KCELL:EV:{i:07d},{MODEL_NAME}"
                                                           for i in range(1, count + 1)]
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -118,8 +120,9 @@ def test_node_killed_mid_import_and_restarted_older_loses_no_battery(node: Resta
     ledger = attach(node.url, world.deployment)
     assert ledger.passports.batch_count() == 2
     # meanwhile another manufacturer's batch takes id 3, which the index gave to one of the lost batches
-    ledger.passports.register_model(world.cell_maker2, keccak(b"other model"), ledger.passports.model(MODEL).category)
-    other_id = ledger.passports.anchor_batch(world.cell_maker2, keccak(b"other model"), b"\x77" * 32, 9)
+    other_model = ledger.passports.register_model(world.cell_maker2, "KR:OTHER:MODEL-X",
+                                                  ModelSpec(BatteryCategory.EV, MODEL_METALS, 60_000))
+    other_id = ledger.passports.anchor_batch(world.cell_maker2, other_model, b"\x77" * 32, 9)
     assert other_id == 3
 
     report = import_file(source, ledger.passports, maker, index, data / "batches", 200)
@@ -150,7 +153,7 @@ def in_service(world: World, count: int) -> list[str]:
     p = world.ledger.passports
     for ident in idents:
         bid = battery_id(ident)
-        p.register(world.cell_maker, bid, MODEL)
+        p.register(world.cell_maker, ident, MODEL)
         p.transfer(world.cell_maker, bid, world.ev_maker.address)
         p.put_in_service(world.ev_maker, bid, b"\x0e" * 32)
     return idents

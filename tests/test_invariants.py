@@ -22,7 +22,7 @@ def test_random_acts_keep_every_invariant(machine_world: World) -> None:
     stats = Stats()
     machine = type("ShortRun", (LedgerMachine,), {"world": machine_world, "stats": stats})
     run_state_machine_as_test(machine, settings=settings(  # type: ignore[arg-type]
-        max_examples=6, stateful_step_count=20, deadline=None, derandomize=True, database=None,
+        max_examples=8, stateful_step_count=20, deadline=None, derandomize=True, database=None,
         suppress_health_check=list(HealthCheck)))
     assert stats.violations == []
     assert stats.steps >= 80

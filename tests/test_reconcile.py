@@ -20,7 +20,7 @@ from oracles.readers import read_measurements
 from oracles.reconcile import reconcile_journal
 from oracles.signer import ReportSigner
 from oracles.submitter import BatchSubmitter
-from tests.conftest import MODEL, World
+from tests.conftest import MODEL, MODEL_METALS, World
 from tests.test_battery_import import ids, write_csv
 
 
@@ -55,11 +55,11 @@ def test_batches_the_chain_lost_are_re_anchored_and_ids_are_never_reused(world: 
 
 
 def MODEL_OTHER(world: World) -> bytes:  # noqa: N802 - a model of the second cell maker
-    from chain_client.vocabulary import BatteryCategory, identifier
+    from chain_client.passports import ModelSpec
+    from chain_client.vocabulary import BatteryCategory
 
-    model = identifier("OTHER-MODEL")
-    world.ledger.passports.register_model(world.cell_maker2, model, BatteryCategory.EV)
-    return model
+    return world.ledger.passports.register_model(world.cell_maker2, "KR:OTHER:MODEL-X",
+                                                 ModelSpec(BatteryCategory.EV, MODEL_METALS, 60_000))
 
 
 def test_an_empty_index_is_refused_then_rebuilt_and_the_import_resumes(world: World, tmp_path: Path) -> None:
@@ -134,7 +134,7 @@ def test_the_oracle_journal_follows_a_chain_that_lost_reports(world: World, tmp_
     idents = ids(1, 2)
     for ident in idents:
         bid = battery_id(ident)
-        p.register(world.cell_maker, bid, MODEL)
+        p.register(world.cell_maker, ident, MODEL)
         p.transfer(world.cell_maker, bid, world.ev_maker.address)
         p.put_in_service(world.ev_maker, bid, b"\x0e" * 32)
     journal = Journal(tmp_path / "oracle.sqlite")
@@ -170,6 +170,6 @@ def test_the_oracle_journal_follows_a_chain_that_lost_reports(world: World, tmp_
     gap = reconcile_journal(signer)
     assert (gap.chain_nonce, gap.resigned, gap.pending) == (base + 8, 2, 2)
     assert [s.report.nonce for s in journal.pending(world.device.address)] == [base + 8, base + 9]
-    last = process_file(three, signer, submitter)  # the lost reading is signed anew, the others go with theirs
+    last = process_file(readings("four.csv", 11, 1), signer, submitter)  # the re-signed ones go first
     assert last.recorded == 3 and world.ledger.evaluations.nonce(world.device.address) == base + 11
     journal.close()
