@@ -20,7 +20,7 @@ from chain_client.keys import dev_accounts
 runner = CliRunner()
 ACCOUNTS = [a.address for a in dev_accounts(10)]
 GOV, MOE, MOTIE, MOLIT, RECYCLER, CELL_MAKER, TRANSPORTER = ACCOUNTS[:7]
-MODEL_NAME = "KC-78AH"
+MODEL_NAME = "KR:B:KC-78AH"
 
 
 @dataclass
@@ -57,6 +57,7 @@ def setup(anvil_node: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> Se
     ok("registry", "register", CELL_MAKER, "--role", "cell_maker", *s.common(), "--key", "dev:2")
     ok("registry", "register", TRANSPORTER, "--role", "transporter", *s.common(), "--key", "dev:1")
     ok("registry", "facility", "PLANT-1", RECYCLER, "2025-01-01", "2027-12-31", *s.common(), "--key", "dev:1")
+    ok("battery", "prefix", "KR:B", "--holder", CELL_MAKER, *s.common(), "--key", "dev:2")
     sheet = folder / "model.json"
     sheet.write_text(json.dumps({
         "batteryModel": MODEL_NAME, "batteryCategory": "EV", "batteryChemistry": "NMC811", "ratedCapacity": 78,
@@ -235,7 +236,7 @@ def test_a_damaged_index_names_the_file_and_the_rebuild(setup: Setup, tmp_path: 
 
 def test_csv_with_a_byte_order_mark_is_read(setup: Setup) -> None:
     path = setup.folder / "bom.csv"
-    path.write_bytes("\ufeffbatteryPassportIdentifier,batteryModel\nKR:BOM:1,KC-78AH\n".encode())
+    path.write_bytes(f"\ufeffbatteryPassportIdentifier,batteryModel\nKR:B:BOM-1,{MODEL_NAME}\n".encode())
     out = ok("battery", "import", str(path), *setup.common(), "--key", "dev:5", "--data", str(setup.data))
     assert "1 batteries in 1 batches anchored" in out
 
