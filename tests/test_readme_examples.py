@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 
 from chain_client.anvil import AnvilNode
 from chain_client.backends import RpcBackend
+from chain_client.cli.common import parse_time
+from chain_client.evaluations import sign_device_registration
 from chain_client.keys import dev_accounts
 from chain_client.suite import Deployment, Ledger
 from chain_client.transactions import TxSender
@@ -24,8 +26,9 @@ from chain_client.vocabulary import BusinessRole, identifier
 README = Path(__file__).resolve().parents[1] / "README.md"
 A = dev_accounts(30)
 GOV, MOE, MOTIE, MOLIT, RECYCLER, CELL_MAKER = (a.address for a in A[:6])
-SPARE, EV_MAKER, DISMANTLER, EVALUATOR, INSPECTOR, TRANSPORTER, STORAGE, DEVICE = (
-    A[i].address for i in (10, 12, 13, 14, 15, 16, 17, 19))
+SPARE, EV_MAKER, DISMANTLER, EVALUATOR, INSPECTOR, TRANSPORTER, STORAGE, DEVICE, DEVICE2 = (
+    A[i].address for i in (10, 12, 13, 14, 15, 16, 17, 19, 20))
+MODEL_NAME = "KR:KCELL:NCM811-E-POUCH-78AH"
 SINGLE, IMPORTED = "KR:KCELL:EV:0000001", "KR:KCELL:EV:1000001"
 
 #: Commands the README shows for completeness that the chain refuses at this point of the story, with the reason.
@@ -37,6 +40,9 @@ REFUSED = {
     "battery status KR:KCELL:EV:0000001 waste": "PassportInvalidTransition(batteryId=0x",
     "battery status KR:KCELL:EV:0000001 recycled": "RegistryMissingRole(account=0xFABB0ac9d68B0B445fB7357272Ff202C5651694a",
     "eval show KR:KCELL:EV:0000001": "KR:KCELL:EV:0000001 has no evaluation",
+    # a storage site takes in only batteries in its operator's custody (the EV maker still has this one)
+    "storage intake SITE-1 KR:KCELL:EV:0000001": "StorageNotCustodian(batteryId=0x",
+    "storage release SITE-1 KR:KCELL:EV:0000001": "StorageNotStored(batteryId=0x",
 }
 
 
@@ -105,7 +111,7 @@ def story(anvil_node: AnvilNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert claim is not None
     (tmp_path / "CLAIM.json").write_text(claim.group(1).replace('"0x…"', '"0x' + "ab" * 32 + '"'))
     (tmp_path / "bom-2026h1.pdf").write_text("bill of materials")
-    rows = "".join(f"KR:KCELL:EV:{1_000_000 + i},K-CELL NCM811 E-Pouch 78Ah\n" for i in range(1, 101))
+    rows = "".join(f"KR:KCELL:EV:{1_000_000 + i},{MODEL_NAME}\n" for i in range(1, 101))
     (tmp_path / "FILE.csv").write_text("batteryPassportIdentifier,batteryModel\n" + rows)
     (tmp_path / "DIR").mkdir()
     return tmp_path
@@ -138,13 +144,16 @@ def more_lots(url: str) -> None:
     from chain_client.certificates import LotApplication
     from chain_client.vocabulary import Feedstock, Material, short_string
     recycler, moe = A[4], A[1]
-    now = int(ledger.w3.eth.get_block("latest")["timestamp"])
     for material in (Material.COBALT, Material.LITHIUM, Material.NICKEL):
         lot = c.apply(recycler, LotApplication(material, Feedstock.POST_CONSUMER, 300_000, short_string("x"),
-                                               identifier("PLANT-1"), now - 200 * 86_400, now - 100 * 86_400))
+                                               identifier("PLANT-1"), parse_time("2026-01-01"), parse_time("2026-03-31")))
         c.certify(moe, lot)
     c.transfer(recycler, 4, CELL_MAKER, 250_000, identifier("SHIP-4"))
     assert lot1.mass_grams == 90_000
+
+
+def _contract(name: str) -> str:
+    return str(json.loads(Path("deployment.json").read_text())["contracts"][name])
 
 
 def key_for(words: list[str]) -> str:
@@ -153,11 +162,11 @@ def key_for(words: list[str]) -> str:
         ("registry", "register"): "dev:1", ("registry", "status"): "dev:1", ("registry", "facility"): "dev:1",
         ("registry", "grant-authority"): "dev:0", ("cert", "apply"): "dev:4", ("cert", "decide"): "dev:1",
         ("cert", "transfer"): "dev:4", ("claim", "open"): "dev:5", ("claim", "decide"): "dev:2",
-        ("eval", "device"): "dev:14", ("eval", "policy"): "dev:3", ("inspect", "record"): "dev:15",
+        ("eval", "device"): "dev:14", ("eval", "policy"): "dev:0", ("inspect", "record"): "dev:15",
         ("transport", "ship"): "dev:16", ("storage", "site"): "dev:17", ("storage", "intake"): "dev:17",
-        ("storage", "release"): "dev:17",
+        ("storage", "release"): "dev:17", ("battery", "prefix"): "dev:2",
     }
-    if group == "battery":
+    if group == "battery" and (group, sub) not in keys:
         if sub == "transfer":
             return "dev:5"
         if sub == "status":
@@ -169,7 +178,7 @@ def key_for(words: list[str]) -> str:
 def values_for(words: list[str], url: str) -> dict[str, str]:
     group, sub = words[1], words[2] if len(words) > 2 else ""
     v = {"URL": url, "K": "dev:0", "FILE.csv": "FILE.csv", "CLAIM": "1", "LOT": "1", "GRAMS": "60000",
-         "REF": "SHIP-1", "MODEL": "K-CELL NCM811 E-Pouch 78Ah", "VIN": "KMHXX00XXXX000001", "NEW_ID": "KR:NEW:1",
+         "REF": "SHIP-1", "MODEL": MODEL_NAME, "VIN": "KMHXX00XXXX000001", "NEW_ID": "KR:NEW:1",
          "SITE": "SITE-1", "N": "0", "ID": SINGLE, "ADDR": RECYCLER, "ADDRESS": DEVICE, "OPERATOR": RECYCLER,
          "FROM": "2025-01-01", "UNTIL": "2027-12-31", "TO": CELL_MAKER}
     if group == "registry" and sub == "facility":
@@ -186,8 +195,14 @@ def values_for(words: list[str], url: str) -> dict[str, str]:
         v["TO"] = EV_MAKER
     if group == "battery" and sub in ("prove",):
         v["ID"] = IMPORTED
-    if group == "battery" and sub == "index":
+    if group == "battery" and sub in ("index", "prefix"):
         v["ADDR"] = CELL_MAKER
+    if group == "eval" and sub == "device":
+        v["K"] = "dev:19"
+        if "--proof" in words or "--revoke" in words:  # a second device: its proof made apart, then revoked
+            v["ADDRESS"] = DEVICE2
+            v["SIG"] = "0x" + sign_device_registration(A[20], EVALUATOR, 31337, _contract("PerformanceEvaluations"))\
+                .hex()
     if group == "transport":
         v["FROM"], v["TO"] = EV_MAKER, DISMANTLER
     if group == "oracle":
@@ -199,6 +214,11 @@ def values_for(words: list[str], url: str) -> dict[str, str]:
 def test_every_readme_command_runs_as_written(story: Path, anvil_node: AnvilNode) -> None:
     runner = CliRunner()
     commands = readme_commands()
+    # the claim on a battery model comes after the model is registered (the README groups commands by topic)
+    claims = [c for c in commands if c.startswith("bledger claim ")]
+    commands = [c for c in commands if c not in claims]
+    at = next(i for i, c in enumerate(commands) if c.startswith("bledger battery model")) + 1
+    commands[at:at] = claims
     assert len(commands) >= 40, commands
     hooks: dict[str, Callable[[str], None]] = {"registry register": setup_parties, "claim open": more_lots}
     ran: list[str] = []
