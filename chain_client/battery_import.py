@@ -116,7 +116,7 @@ def _import(path: Path, passports: Passports, manufacturer: LocalAccount, index:
         data_file.write_bytes(content)
         indexed = IndexedBatch(tree.root, 0, chunk[0].model, len(chunk), source, chunk[0].line, chunk[-1].line,
                                data_file)
-        write_sidecar(data_dir, indexed)
+        write_sidecar(data_dir, indexed, records)
         try:
             with index.transaction():
                 index.add_batteries((i, r.identifier, tree.root, f"{path.name}:{r.line}") for i, r in zip(ids, chunk))

@@ -38,10 +38,12 @@ def sidecar_file(batch_dir: Path, root: bytes) -> Path:
     return batch_dir / f"batch-{root.hex()}.json"
 
 
-def write_sidecar(batch_dir: Path, batch: IndexedBatch) -> None:
+def write_sidecar(batch_dir: Path, batch: IndexedBatch, records: list[tuple[bytes, str]] | None = None) -> None:
+    """Notes the batch's model, source lines and the batteries' passport records (kept only off-chain: a rebuilt
+    index gets them back from here)."""
     sidecar_file(batch_dir, batch.root).write_text(json.dumps(
         {"model": batch.model, "count": batch.count, "source": batch.source, "firstLine": batch.first_line,
-         "lastLine": batch.last_line}))
+         "lastLine": batch.last_line, "records": {i.hex(): r for i, r in records or []}}))
 
 
 @dataclass
@@ -113,6 +115,9 @@ def _adopt(index: BatteryIndex, batch_dir: Path, batch_id: int, root: bytes, pas
         index.add_batteries((keccak(i.encode()), i, root, f"{Path(source).name}:{first + n}" if first else "rebuilt")
                             for n, i in enumerate(identifiers))
         index.add_batch(IndexedBatch(root, batch_id, model, len(identifiers), source, first, last, path), origin)
+        records = hint.get("records")
+        if isinstance(records, dict):
+            index.add_records((bytes.fromhex(i), str(r)) for i, r in records.items())
     return len(identifiers)
 
 

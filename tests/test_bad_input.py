@@ -58,12 +58,8 @@ def setup(anvil_node: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> Se
     ok("registry", "register", TRANSPORTER, "--role", "transporter", *s.common(), "--key", "dev:1")
     ok("registry", "facility", "PLANT-1", RECYCLER, "2025-01-01", "2027-12-31", *s.common(), "--key", "dev:1")
     ok("battery", "prefix", "KR:B", "--holder", CELL_MAKER, *s.common(), "--key", "dev:2")
-    sheet = folder / "model.json"
-    sheet.write_text(json.dumps({
-        "batteryModel": MODEL_NAME, "batteryCategory": "EV", "batteryChemistry": "NMC811", "ratedCapacity": 78,
-        "nominalVoltage": 3.65, "batteryMass": 1.05, "materialComposition": {"Li": 160},
-        "manufacturerIdentification": "K-Cell", "manufacturingPlace": "KR-OCHANG"}))
-    ok("battery", "model", str(sheet), *s.common(), "--key", "dev:5", "--data", str(s.data))
+    ok("battery", "model", str(_sheet(s, batteryModel=MODEL_NAME)), *s.common(), "--key", "dev:5", "--data",
+       str(s.data))
     (folder / "folder").mkdir()
     return s
 
@@ -144,9 +140,9 @@ UINT128_MAX = 2**128 - 1
     ("model sheet with Infinity", lambda s: ["battery", "model", str(_file(s, "inf.json", json.dumps(
         {"batteryModel": "X", "ratedCapacity": "Infinity"}).replace('"Infinity"', "Infinity"))), *s.common(),
         "--key", "dev:5", "--data", str(s.data)], "Infinity is not a JSON number"),
-    ("model sheet with a string number", lambda s: ["battery", "model", str(_sheet(s, ratedCapacity="78")),
+    ("model sheet with a string number", lambda s: ["battery", "model", str(_sheet(s, batteryMass="1.05")),
                                                     *s.common(), "--key", "dev:5", "--data", str(s.data)],
-     "ratedCapacity: Input should be a valid number"),
+     "batteryMass: Input should be a valid number"),
 ])
 def test_bad_input_is_one_clear_error(setup: Setup, case: str, args: object, message: str) -> None:
     out = refused(*args(setup))  # type: ignore[operator]
@@ -167,10 +163,11 @@ def _claim(s: Setup, grams: object) -> Path:
 
 
 def _sheet(s: Setup, **overrides: object) -> Path:
-    sheet = {"batteryModel": "X", "batteryCategory": "EV", "batteryChemistry": "NMC811", "ratedCapacity": 78,
-             "nominalVoltage": 3.65, "batteryMass": 1.05, "materialComposition": {"Li": 160},
-             "manufacturerIdentification": "K", "manufacturingPlace": "P", **overrides}
-    return _file(s, "sheet-x.json", json.dumps(sheet))
+    """The package's example EV data sheet with ``overrides``."""
+    from chain_client.model_data import EXAMPLES
+
+    sheet = {**json.loads((EXAMPLES / "model-ev-ncm811.json").read_text()), "batteryModel": "KR:B:X", **overrides}
+    return _file(s, f"sheet-{abs(hash(repr(overrides)))}.json", json.dumps(sheet))
 
 
 def _bad_checksum(address: str) -> str:
