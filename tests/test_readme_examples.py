@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from chain_client.backends import RpcBackend
 from chain_client.cli.common import parse_time
 from chain_client.evaluations import sign_device_registration
 from chain_client.keys import dev_accounts
+from chain_client.demo import contact_of
+from chain_client.model_data import EXAMPLES
+from chain_client.passport_documents import PassportDocuments
 from chain_client.suite import Deployment, Ledger
 from chain_client.transactions import TxSender
 from chain_client.vocabulary import BusinessRole, identifier
@@ -104,9 +108,9 @@ def story(anvil_node: AnvilNode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "FILE").write_text("evidence")
     readme = README.read_text()
-    sheet = re.search(r"```json\n\s*(\{\"batteryModel\": \"[^\"]*\", \"batteryCategory\".*?)```", readme, re.S)
-    assert sheet is not None
-    (tmp_path / "DATA_SHEET.json").write_text(sheet.group(1))
+    # the data sheet is the full example the README names
+    assert "chain_client/batterypass/examples/model-ev-ncm811.json" in readme
+    shutil.copy(EXAMPLES / "model-ev-ncm811.json", tmp_path / "DATA_SHEET.json")
     claim = re.search(r"```json\n(\{\"batteryModel\"[^`]*?\"allocations\".*?)```", readme, re.S)
     assert claim is not None
     (tmp_path / "CLAIM.json").write_text(claim.group(1).replace('"0x…"', '"0x' + "ab" * 32 + '"'))
@@ -128,9 +132,13 @@ def setup_parties(url: str) -> None:
     ledger, _ = _ledger(url)
     reg = ledger.registry
     by = {a.address: a for a in A}
+    # the EV maker operates the battery: its contact record is published beside its registration (the export shows it)
+    with PassportDocuments(Path("bledger-data")) as docs:
+        docs.publish_contact(EV_MAKER, contact_of("ev_maker"))
+    reg.register(by[MOLIT], EV_MAKER, [BusinessRole.EV_MAKER], contact_of("ev_maker").profile_hash())
     for authority, account, role in (
             (MOTIE, CELL_MAKER, BusinessRole.CELL_MAKER), (MOE, SPARE, BusinessRole.RECYCLER),
-            (MOLIT, EV_MAKER, BusinessRole.EV_MAKER), (MOE, DISMANTLER, BusinessRole.COLLECTOR_DISMANTLER),
+            (MOE, DISMANTLER, BusinessRole.COLLECTOR_DISMANTLER),
             (MOLIT, EVALUATOR, BusinessRole.EVALUATOR), (MOTIE, INSPECTOR, BusinessRole.INSPECTION_BODY),
             (MOE, TRANSPORTER, BusinessRole.TRANSPORTER), (MOE, STORAGE, BusinessRole.STORAGE_OPERATOR)):
         reg.register(by[authority], account, [role])
@@ -179,7 +187,7 @@ def values_for(words: list[str], url: str) -> dict[str, str]:
     group, sub = words[1], words[2] if len(words) > 2 else ""
     v = {"URL": url, "K": "dev:0", "FILE.csv": "FILE.csv", "CLAIM": "1", "LOT": "1", "GRAMS": "60000",
          "REF": "SHIP-1", "MODEL": MODEL_NAME, "VIN": "KMHXX00XXXX000001", "NEW_ID": "KR:NEW:1",
-         "SITE": "SITE-1", "N": "0", "ID": SINGLE, "ADDR": RECYCLER, "ADDRESS": DEVICE, "OPERATOR": RECYCLER,
+         "SITE": "SITE-1", "N": "0", "D": "2026-05-01", "P": "KR-KCELL-OCHANG-02", "ID": SINGLE, "ADDR": RECYCLER, "ADDRESS": DEVICE, "OPERATOR": RECYCLER,
          "FROM": "2025-01-01", "UNTIL": "2027-12-31", "TO": CELL_MAKER}
     if group == "registry" and sub == "facility":
         v["ID"] = "PLANT-1"
@@ -231,6 +239,8 @@ def test_every_readme_command_runs_as_written(story: Path, anvil_node: AnvilNode
             (story / "readings.csv").write_text(
                 "batteryPassportIdentifier,stateOfHealth,remainingCapacity,internalResistanceIncrease,cycleCount,"
                 f"faultFlags,measuredAt\n{SINGLE},82.5,61.2,12.5,840,,2026-11-20T09:00:00\n")
+        if "--warranty-until" in args:  # the README's D for both dates: the warranty ends after manufacture
+            args[args.index("--warranty-until") + 1] = "2034-05-01"
         if args[:2] == ["oracle", "watch"]:
             args += ["--rounds", "1", "--min-age", "0"]  # the README's watch runs until Ctrl-C
         hook = hooks.pop(" ".join(args[:2]), None)
