@@ -66,7 +66,7 @@ def submit(
 @app.command()
 @reports_errors
 def reconcile(
-    rpc: RpcOpt, device_key: DeviceOpt, relayer: RelayOpt = "dev:0", deployment: DeploymentOpt = Path("deployment.json"),
+    rpc: RpcOpt, device_key: DeviceOpt, relayer: RelayOpt = None, deployment: DeploymentOpt = Path("deployment.json"),
     state: StateOpt = Path("bledger-data/oracle.sqlite"), batch_size: BatchOpt = 100,
 ) -> None:
     """Check the journal against the chain, fix it, and submit the reports still waiting (a node that lost blocks,

@@ -351,7 +351,7 @@ def label(
 @app.command("reconcile")
 @reports_errors
 def reconcile_(
-    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0",
+    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None,
     relayer: RelayerOpt = None, data: DataOpt = Path("bledger-data"),
 ) -> None:
     """Check the index against the chain and fix it (manufacturer): batches the node lost are re-anchored from
@@ -370,14 +370,15 @@ def reconcile_(
 @index_app.command("rebuild")
 @reports_errors
 def rebuild(
-    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = "dev:0",
+    rpc: RpcOpt, deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None,
     manufacturer: Annotated[str | None, typer.Option(help="Manufacturer address (default: the --key's).")] = None,
     data: DataOpt = Path("bledger-data"),
 ) -> None:
     """Rebuild the index from the batch files in DATA/batches and the chain's events (a damaged or lost index);
     the previous file is kept beside it. Lists the batches whose files are missing."""
-    maker = address(manufacturer, "--manufacturer") if manufacturer else signer(key).address
+    chosen = address(manufacturer, "--manufacturer") if manufacturer else None
     ledger, _ = open_ledger(rpc, deployment)
+    maker = chosen or signer(key).address
     report = rebuild_index(data / "index.sqlite", ledger.passports, maker, data / "batches", data / "models")
     for line in report.lines():
         console.print(line)
