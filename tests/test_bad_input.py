@@ -70,6 +70,7 @@ def apply_args(s: Setup, grams: str = "100000", *extra: str) -> list[str]:
 
 
 UINT128_MAX = 2**128 - 1
+MINISTRIES = ["--moe", MOE, "--motie", MOTIE, "--molit", MOLIT]
 
 
 @pytest.mark.parametrize(("case", "args", "message"), [
@@ -86,8 +87,8 @@ UINT128_MAX = 2**128 - 1
     ("wrong EIP-55 checksum", lambda s: ["registry", "register", _bad_checksum(RECYCLER), "--role", "recycler",
                                          *s.common(), "--key", "dev:1"],
      "has a wrong EIP-55 checksum"),
-    ("unknown authority", lambda s: ["registry", "grant-authority", "pope", RECYCLER, *s.common(), "--key", "dev:0"],
-     "unknown authority 'pope': use governance, moe, motie, molit"),
+    ("unknown status action", lambda s: ["registry", "status", "pause", RECYCLER, *s.common(), "--key", "dev:1"],
+     "unknown action 'pause': use suspend, reinstate or revoke"),
     ("unknown role", lambda s: ["registry", "register", RECYCLER, "--role", "wizard", *s.common(), "--key", "dev:1"],
      "unknown role wizard"),
     ("soc infinite", lambda s: ["transport", "ship", "KR:B:1", RECYCLER, CELL_MAKER, "--soc", "inf", *s.common(),
@@ -116,10 +117,10 @@ UINT128_MAX = 2**128 - 1
     ("keystore {}", lambda s: ["registry", "register", RECYCLER, "--role", "recycler", *s.common(), "--key",
                                f"keystore:{_file(s, 'key.json', '{}')}"], "keystore"),
     ("unreachable node on deploy", lambda s: ["deploy", "--rpc", f"http://127.0.0.1:{_closed_port()}", "--out",
-                                              str(s.folder / "d2.json"), "--key", "dev:0"],
+                                              str(s.folder / "d2.json"), "--key", "dev:0", *MINISTRIES],
      "cannot reach the node at http://127.0.0.1:"),
     ("unwritable deployment output", lambda s: ["deploy", "--rpc", s.url, "--out", "/proc/nope/d.json", "--key",
-                                                "dev:0"], "deployment file /proc/nope/d.json: folder /proc/nope does not exist"),
+                                                "dev:0", *MINISTRIES], "deployment file /proc/nope/d.json: folder /proc/nope does not exist"),
     ("missing import file", lambda s: ["battery", "import", str(s.folder / "none.csv"), *s.common(), "--key", "dev:5",
                                        "--data", str(s.data)], "import file {folder}/none.csv not found"),
     ("csv field over the line limit", lambda s: ["battery", "import", str(_file(
