@@ -58,8 +58,8 @@ def submit(
     state: StateOpt = Path("bledger-data/oracle.sqlite"), batch_size: BatchOpt = 100,
 ) -> None:
     """Validate a measurement file, sign each new reading with the device key, submit in batches."""
-    readable_file(file, "measurement file")
     report_signer, submitter = _pipeline(rpc, deployment, device_key, relayer, state, batch_size)
+    readable_file(file, "measurement file")  # before anything is signed (the keys and the device were checked first)
     console.print(_summary(file.name, process_file(file, report_signer, submitter)))
 
 

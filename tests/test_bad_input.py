@@ -20,6 +20,7 @@ from chain_client.keys import dev_accounts
 runner = CliRunner()
 ACCOUNTS = [a.address for a in dev_accounts(10)]
 GOV, MOE, MOTIE, MOLIT, RECYCLER, CELL_MAKER, TRANSPORTER = ACCOUNTS[:7]
+EVALUATOR, DEVICE = ACCOUNTS[8], ACCOUNTS[9]
 MODEL_NAME = "KR:B:KC-78AH"
 
 
@@ -58,6 +59,8 @@ def setup(anvil_node: AnvilNode, tmp_path_factory: pytest.TempPathFactory) -> Se
     ok("registry", "register", TRANSPORTER, "--role", "transporter", *s.common(), "--key", "dev:1")
     ok("registry", "facility", "PLANT-1", RECYCLER, "2025-01-01", "2027-12-31", *s.common(), "--key", "dev:1")
     ok("battery", "prefix", "KR:B", "--holder", CELL_MAKER, *s.common(), "--key", "dev:2")
+    ok("registry", "register", EVALUATOR, "--role", "evaluator", *s.common(), "--key", "dev:3")
+    ok("eval", "device", DEVICE, "--device-key", "dev:9", *s.common(), "--key", "dev:8")
     ok("battery", "model", str(_sheet(s, batteryModel=MODEL_NAME)), *s.common(), "--key", "dev:5", "--data",
        str(s.data))
     (folder / "folder").mkdir()
@@ -131,7 +134,7 @@ MINISTRIES = ["--moe", MOE, "--motie", MOTIE, "--molit", MOLIT]
                                    *s.common(), "--key", "dev:5", "--data", str(s.data)],
      "--batch-size must be at least 1"),
     ("oracle file missing", lambda s: ["oracle", "submit", str(s.folder / "none.csv"), *s.common(), "--device-key",
-                                       "dev:9", "--state", str(s.folder / "o.sqlite")], "measurement file {folder}/none.csv not found"),
+                                       "dev:9", "--relayer", "dev:0", "--state", str(s.folder / "o.sqlite")], "measurement file {folder}/none.csv not found"),
     ("claim grams as a string", lambda s: ["claim", "open", str(_claim(s, grams="10")), *s.common(), "--key",
                                            "dev:5"], "allocations.0.grams: Input should be a valid integer"),
     ("claim grams beyond uint128", lambda s: ["claim", "open", str(_claim(s, grams=2**130)), *s.common(), "--key",

@@ -247,6 +247,8 @@ def test_every_readme_command_runs_as_written(story: Path, anvil_node: AnvilNode
         if hook is not None:
             hook(anvil_node.url)
         env = {"BLEDGER_KEY": key_for(args)} if args[0] != "deploy" else {}
+        if args[0] == "oracle":
+            env["BLEDGER_RELAYER"] = "dev:0"  # the README's watch and reconcile take the relayer from the environment
         if args[0] == "deploy":
             i = args.index("--moe")
             args[i + 1], args[i + 3], args[i + 5] = MOE, MOTIE, MOLIT
