@@ -31,7 +31,7 @@ def from_keystore(path: Path, password: str) -> LocalAccount:
         raise KeyError_(f"cannot read keystore {path}: {exc}") from exc
     try:
         key = Account.decrypt(data, password)
-    except ValueError as exc:
+    except (ValueError, KeyError, TypeError) as exc:  # a wrong password, or no keystore at all (``{}``)
         raise KeyError_(f"cannot decrypt keystore {path}: wrong password or damaged file") from exc
     return Account.from_key(key)
 

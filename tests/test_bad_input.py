@@ -249,3 +249,11 @@ def test_output_is_neither_emoji_nor_wrapped_nor_cut(setup: Setup) -> None:
     long_name = "KR-" + "X" * 150
     result = runner.invoke(app, ["registry", "show", long_name, *setup.common()])
     assert result.exit_code == 1 and result.output.count("\n") == 1  # one line, however long
+
+
+def test_a_keystore_that_is_no_keystore_is_one_clear_error(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _file(setup, "empty-keystore.json", "{}")
+    path.chmod(0o600)
+    monkeypatch.setenv("BLEDGER_KEY_PASSWORD", "secret")
+    out = refused("registry", "register", RECYCLER, "--role", "recycler", *setup.common(), "--key", f"keystore:{path}")
+    assert f"cannot decrypt keystore {path}: wrong password or damaged file" in out
