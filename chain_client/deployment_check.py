@@ -19,7 +19,8 @@ def verify_deployment(w3: Web3, deployment: Deployment, source: str = "the deplo
     chain_id = w3.eth.chain_id
     if chain_id != deployment.chain_id:
         raise DeploymentMismatch(f"{source} is for chain {deployment.chain_id}, the node serves chain {chain_id}")
-    empty = [name for name, address in deployment.contracts.items() if len(w3.eth.get_code(Web3.to_checksum_address(address))) == 0]
+    empty = [name for name, address in deployment.contracts.items()
+             if len(w3.eth.get_code(Web3.to_checksum_address(address))) == 0]
     if empty:
         raise DeploymentMismatch(
             f"{source} does not match this chain: no contract code at {', '.join(empty)} "

@@ -46,7 +46,8 @@ class RestartableNode:
         self.node = self._start(self.state)
 
     def _start(self, state: Path) -> AnvilNode:
-        return AnvilNode(port=self.port, extra_args=["--state", str(state), "--state-interval", str(int(STATE_INTERVAL))])
+        return AnvilNode(port=self.port,
+                         extra_args=["--state", str(state), "--state-interval", str(int(STATE_INTERVAL))])
 
     @property
     def url(self) -> str:

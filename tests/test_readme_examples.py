@@ -40,9 +40,9 @@ REFUSED = {
     # removal needs an evaluation first (the oracle records one further down)
     "battery status KR:KCELL:EV:0000001 removed": "EvaluationRequired(batteryId=0x",
     # the other steps belong to other roles and other states than an EV maker's battery in service
-    "battery status KR:KCELL:EV:0000001 reused": "RegistryMissingRole(account=0xFABB0ac9d68B0B445fB7357272Ff202C5651694a",
+    "battery status KR:KCELL:EV:0000001 reused": f"RegistryMissingRole(account={EV_MAKER}",
     "battery status KR:KCELL:EV:0000001 waste": "PassportInvalidTransition(batteryId=0x",
-    "battery status KR:KCELL:EV:0000001 recycled": "RegistryMissingRole(account=0xFABB0ac9d68B0B445fB7357272Ff202C5651694a",
+    "battery status KR:KCELL:EV:0000001 recycled": f"RegistryMissingRole(account={EV_MAKER}",
     "eval show KR:KCELL:EV:0000001": "KR:KCELL:EV:0000001 has no evaluation",
     # a storage site takes in only batteries in its operator's custody (the EV maker still has this one)
     "storage intake SITE-1 KR:KCELL:EV:0000001": "StorageNotCustodian(batteryId=0x",
@@ -79,7 +79,8 @@ def _alternatives(line: str) -> list[str]:
     words = parts[0].split()
     out = [parts[0]]
     for alt in parts[1:]:
-        # ``storage site … | intake …``: another subcommand of the group; ``status ID step … | removed``: another step
+        # ``storage site … | intake …``: another subcommand of the group;
+        # ``status ID step … | removed``: another step
         if words[1] == "storage":
             out.append(f"bledger {words[1]} {alt}")
         elif words[1] == "governance":  # ``propose scope … | custody-model …``: another proposal
@@ -159,7 +160,8 @@ def more_lots(url: str) -> None:
     recycler, moe = A[4], A[1]
     for material in (Material.COBALT, Material.LITHIUM, Material.NICKEL):
         lot = c.apply(recycler, LotApplication(material, Feedstock.POST_CONSUMER, 300_000, short_string("x"),
-                                               identifier("PLANT-1"), parse_time("2026-01-01"), parse_time("2026-03-31")))
+                                               identifier("PLANT-1"), parse_time("2026-01-01"),
+                                               parse_time("2026-03-31")))
         c.certify(moe, lot)
     c.transfer(recycler, 4, CELL_MAKER, 250_000, identifier("SHIP-4"))
     assert lot1.mass_grams == 90_000
@@ -194,7 +196,8 @@ def values_for(words: list[str], url: str) -> dict[str, str]:
     group, sub = words[1], words[2] if len(words) > 2 else ""
     v = {"URL": url, "K": "dev:0", "FILE.csv": "FILE.csv", "CLAIM": "1", "LOT": "1", "GRAMS": "60000",
          "REF": "SHIP-1", "MODEL": MODEL_NAME, "VIN": "KMHXX00XXXX000001", "NEW_ID": "KR:NEW:1",
-         "SITE": "SITE-1", "N": "0", "D": "2026-05-01", "P": "KR-KCELL-OCHANG-02", "ID": SINGLE, "ADDR": RECYCLER, "ADDRESS": DEVICE, "OPERATOR": RECYCLER,
+         "SITE": "SITE-1", "N": "0", "D": "2026-05-01", "P": "KR-KCELL-OCHANG-02", "ID": SINGLE, "ADDR": RECYCLER,
+         "ADDRESS": DEVICE, "OPERATOR": RECYCLER,
          "FROM": "2025-01-01", "UNTIL": "2027-12-31", "TO": CELL_MAKER}
     if group == "registry" and sub == "facility":
         v["ID"] = "PLANT-1"

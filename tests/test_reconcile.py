@@ -118,7 +118,8 @@ def test_battery_reconcile_and_index_rebuild_commands(world: World, tmp_path: Pa
     dep = tmp_path / "deployment.json"
     world.deployment.save(dep)
     key = "dev:" + str(list(world.accounts).index("cell_maker"))
-    common = ["--rpc", world.backend.url, "--deployment", str(dep), "--data", str(tmp_path / "data")]  # type: ignore[attr-defined]
+    url = world.backend.url  # type: ignore[attr-defined]
+    common = ["--rpc", url, "--deployment", str(dep), "--data", str(tmp_path / "data")]
     source = write_csv(tmp_path / "a.csv", ids(1, 400))
     result = runner.invoke(app, ["battery", "import", str(source), "--batch-size", "200", "--key", key, *common])
     assert result.exit_code == 0, result.output

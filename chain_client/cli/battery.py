@@ -110,7 +110,8 @@ def register(
     ident: Annotated[str, typer.Argument(metavar="ID", help="Battery identifier.")], model_name: str, rpc: RpcOpt,
     deployment: DeploymentOpt = Path("deployment.json"), key: KeyOpt = None, relayer: RelayerOpt = None,
     data: DataOpt = Path("bledger-data"),
-    record: Annotated[Path | None, typer.Option("--record", help="The battery's record; its hash goes on-chain.")] = None,
+    record: Annotated[Path | None, typer.Option("--record", help="The battery's record; its hash goes on-chain.")]
+    = None,
     manufacturing_date: Annotated[str | None, typer.Option(help="Passport record: ISO date (-time).")] = None,
     plant: Annotated[str | None, typer.Option(help="Passport record: the plant (of the model's data sheet).")] = None,
     warranty_until: Annotated[str | None, typer.Option(help="Passport record: end of the warranty (ISO date).")] = None,
