@@ -22,10 +22,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from web3.exceptions import MismatchedABI, Web3ValidationError
 
 from chain_client.certificates import LotApplication
 from chain_client.claims import Allocation, ClaimRequest
 from chain_client.errors import ContractRevert
+from chain_client.input_checks import InputError
 from chain_client.merkle import MerkleTree, keccak
 from chain_client.vocabulary import (
     ClaimStatus,
@@ -110,6 +112,9 @@ class LedgerMachine(RuleBasedStateMachine):
             result = fn(*args)
         except ContractRevert as exc:
             self.stats.refused[f"{name}: {exc.name}"] += 1
+            return None
+        except (InputError, Web3ValidationError, MismatchedABI) as exc:  # refused before sending (out of range)
+            self.stats.refused[f"{name}: refused by the client ({type(exc).__name__})"] += 1
             return None
         self.stats.accepted[name] += 1
         return result if result is not None else True

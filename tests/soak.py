@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from chain_client.anvil import AnvilNode
@@ -32,9 +32,12 @@ def soak(url: str, steps: int, per_example: int, out: object = sys.stdout) -> St
         try:
             run_state_machine_as_test(machine, settings=settings(  # type: ignore[arg-type]
                 max_examples=10, stateful_step_count=per_example, deadline=None, database=None,
-                suppress_health_check=list(HealthCheck)))
-        except AssertionError as exc:  # an invariant failed: the minimal failing sequence is in the output
+                suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.reuse, Phase.generate]))
+        except AssertionError as exc:  # an invariant failed: the failing sequence is in the output above
             print(f"VIOLATION: {exc}", file=sys.stderr)
+        except Exception as exc:  # noqa: BLE001 - an act failed in a way the machine does not expect: count it
+            stats.violations.append(f"unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            print(f"ERROR: {type(exc).__name__}: {exc}", file=sys.stderr)
         print(f"round {rounds}: {stats.steps:,} steps, {len(stats.violations)} violations, "
               f"{time.monotonic() - started:.0f} s", flush=True)
     return stats
