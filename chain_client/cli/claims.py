@@ -133,7 +133,7 @@ def verify(claim_id: int, rpc: RpcOpt, deployment: DeploymentOpt = Path("deploym
     compliance = {y: ledger.claims.compliance(claim_id, y) for y in years}
     table = Table()
     for col in ("metal", "content g", "pre g", "post g", "share", *(f"EU {y} min" for y in years)):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", overflow="fold")  # a long number wraps, never ends in "…"
     for m, s in ledger.claims.shares(claim_id).items():
         table.add_row(m.symbol, f"{s.content_grams:,}", f"{s.pre_consumer_grams:,}", f"{s.post_consumer_grams:,}",
                       f"{s.share_bps / 100:.2f} %", *(f"{compliance[y].minimum_bps[m] / 100:g} %" for y in years))
