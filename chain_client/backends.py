@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import requests
@@ -14,6 +15,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
 from chain_client.errors import LedgerError
+from chain_client.failover import failover_web3, rpc_urls
 from chain_client.keys import DEV_MNEMONIC, dev_accounts
 
 log = logging.getLogger(__name__)
@@ -135,13 +137,17 @@ class EmbeddedBackend:
 
 
 class RpcBackend:
-    """Any JSON-RPC node. Snapshots and time travel need a dev node (anvil, Hardhat)."""
+    """Any JSON-RPC node, or several nodes of one chain (a list or a comma list of URLs: failover, re-broadcast and
+    K confirmations, see :mod:`chain_client.failover`). Snapshots and time travel need a dev node (anvil, Hardhat)."""
 
     name = "rpc"
 
-    def __init__(self, url: str, timeout: float | None = None) -> None:
-        self.url = url
-        self.w3 = Web3(BoundedHTTPProvider(url, rpc_timeout() if timeout is None else timeout))
+    def __init__(self, url: str | Sequence[str], timeout: float | None = None,
+                 confirmations: int | None = None) -> None:
+        self.urls = rpc_urls(url)
+        self.url = self.urls[0]
+        self.w3 = failover_web3(self.urls, timeout=rpc_timeout() if timeout is None else timeout,
+                                confirmations=confirmations, provider=BoundedHTTPProvider)
 
     def funded_accounts(self, count: int) -> list[LocalAccount]:
         """The dev mnemonic's accounts (funded by anvil and Hardhat)."""
@@ -165,6 +171,6 @@ class RpcBackend:
         self._rpc("evm_mine", [])
 
 
-def connect(rpc_url: str | None = None) -> EmbeddedBackend | RpcBackend:
-    """The embedded chain when ``rpc_url`` is None, else a JSON-RPC node."""
+def connect(rpc_url: str | Sequence[str] | None = None) -> EmbeddedBackend | RpcBackend:
+    """The embedded chain when ``rpc_url`` is None, else a JSON-RPC node (or several: a list or a comma list)."""
     return EmbeddedBackend() if rpc_url is None else RpcBackend(rpc_url)

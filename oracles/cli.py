@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -28,7 +29,7 @@ StateOpt = Annotated[Path, typer.Option("--state", envvar="BLEDGER_ORACLE_STATE"
 BatchOpt = Annotated[int, typer.Option(help="Reports per transaction.")]
 
 
-def _pipeline(rpc: str, deployment: Path, device_key: str, relayer: str | None, state: Path,
+def _pipeline(rpc: str | Sequence[str], deployment: Path, device_key: str, relayer: str | None, state: Path,
               batch_size: int, reconcile_first: bool = True) -> tuple[ReportSigner, BatchSubmitter]:
     ledger, sender = open_ledger(rpc, deployment)
     device, relay = signer(device_key), signer(relayer)

@@ -7,7 +7,7 @@ import typer
 from typing import Annotated
 
 from api import cli as api_cli
-from chain_client.cli import battery, certificates, claims, governance, registry, safety, suite, verify
+from chain_client.cli import battery, certificates, claims, governance, network, registry, safety, suite, verify
 from chain_client.cli.common import KeyPolicy
 from oracles import cli as oracle_cli
 
@@ -45,3 +45,4 @@ app.add_typer(oracle_cli.app, name="oracle", help="Sign and submit equipment mea
 app.add_typer(governance.app, name="governance",
               help="The ministries' policy committee: propose, approve, execute rule changes; status.")
 api_cli.attach(app)
+app.add_typer(network.app, name="network", help="A multi-validator geth Clique network: up, status, down, votes.")

@@ -7,7 +7,7 @@ import os
 import sqlite3
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -35,7 +35,9 @@ _WIDE = 100_000
 console = Console(width=None if sys.stdout.isatty() else _WIDE, emoji=False, soft_wrap=not sys.stdout.isatty())
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else _WIDE, emoji=False, soft_wrap=True)
 
-RpcOpt = Annotated[str, typer.Option("--rpc", envvar="BLEDGER_RPC", help="JSON-RPC URL of the node.")]
+RpcOpt = Annotated[list[str], typer.Option(
+    "--rpc", envvar="BLEDGER_RPC",
+    help="JSON-RPC URL of the node; several nodes of one chain: repeat --rpc or give a comma list (failover).")]
 DeploymentOpt = Annotated[
     Path, typer.Option("--deployment", envvar="BLEDGER_DEPLOYMENT", help="Deployment file (addresses).")
 ]
@@ -109,13 +111,13 @@ def reports_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def open_ledger(rpc: str, deployment: Path, relayer: str | None = None) -> tuple[Ledger, TxSender]:
-    """The suite of ``deployment`` on the node at ``rpc``, after checking that the file describes this chain
-    (chain id, code at every address, the deployment block's hash)."""
+def open_ledger(rpc: str | Sequence[str], deployment: Path, relayer: str | None = None) -> tuple[Ledger, TxSender]:
+    """The suite of ``deployment`` on the node at ``rpc`` (or several nodes of one chain), after checking that the
+    file describes this chain (chain id, code at every address, the deployment block's hash)."""
     if not deployment.is_file():
         raise LedgerError(f"deployment file {deployment} not found: run `bledger deploy --rpc URL --out {deployment}`")
     loaded = Deployment.load(deployment)
-    backend = RpcBackend(rpc)
+    backend = RpcBackend(rpc, confirmations=confirmations_setting())
     verify_deployment(backend.w3, loaded, str(deployment))
     sender = TxSender(backend.w3)
     KeyPolicy.chain_id = sender.chain_id
@@ -123,6 +125,21 @@ def open_ledger(rpc: str, deployment: Path, relayer: str | None = None) -> tuple
     if relayer:
         ledger = ledger.relayed(sender, signer(relayer))
     return ledger, sender
+
+
+def confirmations_setting(value: int | None = None) -> int | None:
+    """K, the confirmations before an act is reported final: ``value``, else ``BLEDGER_CONFIRMATIONS``, else None
+    (the client's default for the node: 1 on dev nodes, 3 on a Clique network)."""
+    raw = value if value is not None else os.environ.get("BLEDGER_CONFIRMATIONS")
+    if raw is None or raw == "":
+        return None
+    try:
+        k = int(raw)
+    except ValueError:
+        raise ValueError(f"BLEDGER_CONFIRMATIONS={raw!r} is not a whole number") from None
+    if k < 1:
+        raise ValueError(f"confirmations must be at least 1, not {k}")
+    return k
 
 
 def signer(key: str | None) -> LocalAccount:

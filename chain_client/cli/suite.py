@@ -9,12 +9,19 @@ import typer
 
 from chain_client.backends import EmbeddedBackend, RpcBackend
 from chain_client.build import build as build_artifacts
-from chain_client.cli.common import KeyOpt, KeyPolicy, RpcOpt, address, console, reports_errors, signer, writable_path
+from chain_client.cli.common import (
+    KeyOpt, KeyPolicy, RpcOpt, address, confirmations_setting, console, reports_errors, signer, writable_path,
+)
 from chain_client.demo import PARTIES, run_demo
 from chain_client.errors import LedgerError
 from chain_client.suite import DEFAULT_DELAY
 from chain_client.suite import deploy as deploy_suite
 from chain_client.transactions import TxSender
+
+
+ConfirmationsOpt = Annotated[int | None, typer.Option(
+    envvar="BLEDGER_CONFIRMATIONS", min=1,
+    help="Blocks (the act's own included) before an act is reported final. Default: 1 on dev nodes, 3 otherwise.")]
 
 
 def attach(app: typer.Typer) -> None:
@@ -35,7 +42,9 @@ def build(
 
 @reports_errors
 def demo(
-    rpc: Annotated[str | None, typer.Option("--rpc", help="Run on this node instead of the embedded chain.")] = None,
+    rpc: Annotated[list[str] | None, typer.Option(
+        "--rpc", help="Run on this node (or these nodes of one chain: repeat or comma list) instead of the embedded "
+                      "chain. Needs the dev accounts funded (anvil, Hardhat, `bledger network up`).")] = None,
     deployment: Annotated[Path | None, typer.Option(
         "--deployment", help="Write the demo's deployment file here (needs --rpc), to use the node afterwards.")] = None,
     data: Annotated[Path | None, typer.Option(
@@ -44,23 +53,25 @@ def demo(
         help="End with MoE revoking the cobalt lot (the claim becomes tainted); --no-revocation stops before.")] = True,
     batteries: Annotated[Path | None, typer.Option(
         "--batteries", help="Write the identifiers the claim covers here, one a line (for bledger prove).")] = None,
+    confirmations: ConfirmationsOpt = None,
 ) -> None:
     """Run the whole certification story on a fresh chain (embedded, or --rpc) and print the report."""
+    rpc = rpc or None
     if deployment is not None and rpc is None:
         raise ValueError("--deployment needs --rpc: the embedded chain ends with the demo")
     if deployment is not None and data is None:
         data = Path("bledger-data")
-    backend = EmbeddedBackend() if rpc is None else RpcBackend(rpc)
+    backend = EmbeddedBackend() if rpc is None else RpcBackend(rpc, confirmations=confirmations_setting(confirmations))
     if rpc is not None:
         unfunded = [a.address for a in backend.funded_accounts(len(PARTIES)) if backend.w3.eth.get_balance(a.address) == 0]
         if unfunded:
             raise LedgerError(f"the demo needs {len(PARTIES)} funded dev accounts; {len(unfunded)} have no funds on "
-                              f"{rpc} (start anvil with --accounts 30)")
+                              f"{','.join(rpc)} (start anvil with --accounts 30)")
     result = run_demo(backend, console, data, revocation)
     if deployment is not None and result.deployment is not None:
         result.deployment.save(deployment)
         console.print(f"deployment written to {deployment}; passport documents in {data}")
-        console.print(f"export a passport: bledger battery export ID --rpc {rpc} --deployment {deployment} "
+        console.print(f"export a passport: bledger battery export ID --rpc {','.join(rpc or [])} --deployment {deployment} "
                       f"--data {data} --out DIR")
         for what, ident in result.batteries.items():
             console.print(f"  {ident:26} {what}")
@@ -80,12 +91,13 @@ def deploy(
     out: Annotated[Path, typer.Option(help="Where to write the deployment file.")] = Path("deployment.json"),
     threshold: Annotated[int, typer.Option(help="Signatures of ministries the committee needs.")] = 2,
     delay: Annotated[int, typer.Option(help="Seconds a rule change waits in the timelock.")] = DEFAULT_DELAY,
+    confirmations: ConfirmationsOpt = None,
 ) -> None:
     """Deploy the suite to a JSON-RPC node. Governance goes to the ministries' committee (a THRESHOLD-of-3 Safe
     proposing to a timelock with DELAY); the deploying key keeps no role at all."""
     writable_path(out, "deployment file")
     authorities = {"moe": address(moe, "--moe"), "motie": address(motie, "--motie"), "molit": address(molit, "--molit")}
-    backend = RpcBackend(rpc)
+    backend = RpcBackend(rpc, confirmations=confirmations_setting(confirmations))
     sender = TxSender(backend.w3)
     KeyPolicy.chain_id = sender.chain_id
     deployer = signer(key)
