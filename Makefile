@@ -1,5 +1,5 @@
 # The two commands of the README. Each sets everything up first (idempotent, fast when already done).
-.PHONY: setup demo test bench build fuzz-api soak
+.PHONY: setup demo test test-network bench build fuzz-api soak
 
 setup:
 	@./scripts/setup
@@ -10,6 +10,9 @@ demo: setup
 test: setup
 	.venv/bin/mypy chain_client bench tests api
 	.venv/bin/python -m pytest
+
+test-network: setup
+	.venv/bin/python -m pytest -m network tests/test_network.py
 
 bench: setup
 	.venv/bin/python -m bench

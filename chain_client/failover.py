@@ -58,6 +58,10 @@ NODE_ERRORS: tuple[type[BaseException], ...] = (requests.exceptions.ConnectionEr
                                                 requests.exceptions.HTTPError, ConnectionError, TimeoutError)
 
 
+#: What a health probe reports as an unreachable or unusable node.
+PROBE_ERRORS: tuple[type[BaseException], ...] = (*NODE_ERRORS, LedgerError, ValueError)
+
+
 class AllNodesDown(LedgerError, ConnectionError):
     """No node answered within the retry window."""
 
@@ -135,7 +139,7 @@ class FailoverProvider(JSONBaseProvider):
                 if "error" in response:
                     raise LedgerError(str(response["error"]))
                 out.append(NodeHealth(url, True, int(str(response["result"]), 16), (time.monotonic() - start) * 1e3))
-            except (*NODE_ERRORS, LedgerError, ValueError) as exc:
+            except PROBE_ERRORS as exc:
                 out.append(NodeHealth(url, False, error=str(exc) or type(exc).__name__))
         return out
 

@@ -152,6 +152,8 @@ class Network:
         for port in (node.http_port, node.p2p_port, node.authrpc_port):
             if not _port_free(port):
                 raise NetworkError(f"port {port} of {node.name} is in use by another process")
+        if not (self.datadir(node) / "geth" / "chaindata").is_dir():
+            self.init_chain(node)  # a restored node without its chain data: it syncs from its peers
         log = self.log_path(node).open("ab")
         try:
             proc = subprocess.Popen(self.command(node), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
@@ -160,7 +162,7 @@ class Network:
             log.close()
         node.pid = proc.pid
         self.save()
-        w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 2}))
+        w3 = node_web3(node.url, timeout=2)
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -172,6 +174,13 @@ class Network:
             except Exception:  # noqa: BLE001 - not listening yet
                 time.sleep(0.2)
         raise NetworkError(f"{node.name} did not answer on {node.url} within {wait:.0f}s: see {self.log_path(node)}")
+
+    def init_chain(self, node: NodeInfo) -> None:
+        """Writes the genesis block into the node's (empty) chain database."""
+        result = subprocess.run([str(geth_binary()), "--datadir", str(self.datadir(node)), "init",
+                                 str(self.directory / "genesis.json")], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise NetworkError(f"geth init of {node.name} failed: {result.stderr.strip()[-2000:]}")
 
     def stop_node(self, node: NodeInfo, sig: int = signal.SIGTERM, wait: float = 30.0) -> None:
         """Stops ``node`` by its recorded PID (SIGTERM lets geth flush its state; tests also use SIGKILL)."""
@@ -213,7 +222,11 @@ class Network:
         path = self.ipc_path(node)
         if not path.exists():
             raise NetworkError(f"{node.name} is not running (no IPC socket at {path})")
-        return Web3(Web3.IPCProvider(str(path), timeout=10))
+        from web3.middleware import ExtraDataToPOAMiddleware
+
+        w3 = Web3(Web3.IPCProvider(str(path), timeout=10))
+        w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+        return w3
 
     def clique(self, node: NodeInfo, method: str, params: Sequence[Any] = ()) -> Any:
         response = self.ipc(node).provider.make_request(f"clique_{method}", list(params))  # type: ignore[arg-type]
@@ -265,7 +278,7 @@ def status(network: Network) -> list[NodeStatus]:
         st = NodeStatus(node.name, node.url, node.signer, network.is_running(node))
         if st.running:
             try:
-                w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 3}))
+                w3 = node_web3(node.url, timeout=3)
                 block = w3.eth.get_block("latest")
                 st.head, st.head_hash = int(block["number"]), "0x" + bytes(block["hash"]).hex()
                 st.peers = int(w3.net.peer_count)
@@ -292,9 +305,10 @@ def create(directory: Path, validators: int = 3, period: int = DEFAULT_PERIOD, f
         raise NetworkError("the Clique period must be at least 1 second")
     if (directory / NETWORK_FILE).exists():
         raise NetworkError(f"{directory} already holds a network")
-    binary = geth_binary()
+    geth_binary()  # fails early, before any file is written, when geth is missing
     directory.mkdir(parents=True, exist_ok=True)
-    funded = [Web3.to_checksum_address(a) for a in fund] if fund is not None else [a.address for a in dev_accounts(30)]
+    funded = [str(Web3.to_checksum_address(a)) for a in fund] if fund is not None else [
+        str(a.address) for a in dev_accounts(30)]
     ports = _ports(validators, base_port)
     sealers: list[tuple[str, bytes, bytes]] = []  # (address, sealing key, node key)
     for _ in range(validators):
@@ -321,10 +335,7 @@ def create(directory: Path, validators: int = 3, period: int = DEFAULT_PERIOD, f
         peers = [n.enode for n in nodes if n is not node]
         (d / "config.toml").write_text("[Node.P2P]\nStaticNodes = [" + ", ".join(json.dumps(p) for p in peers)
                                        + "]\nTrustedNodes = [" + ", ".join(json.dumps(p) for p in peers) + "]\n")
-        result = subprocess.run([str(binary), "--datadir", str(d), "init", str(directory / "genesis.json")],
-                                capture_output=True, text=True)
-        if result.returncode != 0:
-            raise NetworkError(f"geth init of {node.name} failed: {result.stderr.strip()[-2000:]}")
+        net.init_chain(node)
     net.save()
     return net
 
@@ -359,6 +370,15 @@ def up(directory: Path, validators: int = 3, period: int = DEFAULT_PERIOD, fund:
 
 
 # ---- helpers ----------------------------------------------------------------------------------------------------
+def node_web3(url: str, timeout: float = 5.0) -> Web3:
+    """A plain connection to one node (no failover), able to read Clique headers (65-byte seal in extraData)."""
+    from web3.middleware import ExtraDataToPOAMiddleware
+
+    w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None))
+    w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+    return w3
+
+
 def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -367,6 +387,7 @@ def _write_private(path: Path, text: str) -> None:
 
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as geth binds: a closed port in TIME_WAIT is free
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -396,7 +417,7 @@ def _ports(count: int, base: int | None) -> list[tuple[int, int, int]]:
 
 def _peer_count(node: NodeInfo) -> int:
     try:
-        return int(Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 2})).net.peer_count)
+        return int(node_web3(node.url, timeout=2).net.peer_count)
     except Exception:  # noqa: BLE001 - a node that does not answer has no peers we can see
         return -1
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from web3 import Web3
+from web3.types import RPCResponse, Wei
 
 from chain_client.anvil import AnvilNode, free_port
 from chain_client.backends import RpcBackend
@@ -64,15 +66,15 @@ def test_a_signed_transaction_is_rebroadcast_to_the_next_node_never_resigned(
     raw_sent: list[str] = []
     real_send = provider._send_raw
 
-    def spy(params: object) -> object:
-        raw_sent.append(params[0])  # type: ignore[index]
+    def spy(params: Any) -> RPCResponse:
+        raw_sent.append(params[0])
         return real_send(params)
 
     provider._send_raw = spy  # type: ignore[method-assign]
     result: dict[str, object] = {}
 
     def act() -> None:
-        result["receipt"] = sender.send(payer, {"to": payee.address, "value": 5, "gas": 21_000,
+        result["receipt"] = sender.send(payer, {"to": payee.address, "value": Wei(5), "gas": 21_000,
                                                 "gasPrice": sender.gas_price, "chainId": sender.chain_id})
 
     thread = threading.Thread(target=act)
@@ -103,7 +105,7 @@ def test_receipts_wait_for_k_confirmations(manual_nodes: tuple[AnvilNode, AnvilN
     done = threading.Event()
 
     def act() -> None:
-        sender.send(payer, {"to": payee.address, "value": 5, "gas": 21_000, "gasPrice": sender.gas_price,
+        sender.send(payer, {"to": payee.address, "value": Wei(5), "gas": 21_000, "gasPrice": sender.gas_price,
                             "chainId": sender.chain_id})
         done.set()
 
