@@ -8,7 +8,9 @@ answering:
 * **Failover and retried reads.** A request that fails at the transport level (connection refused or reset, timeout,
   HTTP error) marks the node down; the provider probes every node (``eth_blockNumber``), moves to the reachable one
   with the highest head (a node that is still catching up after a restart is not chosen over a synced one) and
-  replays the request there. Reads and other idempotent calls are replayed until ``retry_for`` seconds have passed;
+  replays the request there; while a transaction waits for its receipt, a node that answers but has fallen more
+  than ``lag_tolerance`` blocks behind the best one (cut off from its peers) is left the same way. Reads and other
+  idempotent calls are replayed until ``retry_for`` seconds have passed;
   calls that must not run twice (``eth_sendTransaction``, dev-node ``evm_*`` / ``anvil_*`` / ``hardhat_*``) are not.
 * **Nonce safety.** The provider never signs anything. ``eth_sendRawTransaction`` carries bytes signed once by the
   caller; the provider keeps them until their receipt is final and re-broadcasts *the same bytes* to the node it
@@ -114,6 +116,8 @@ class FailoverProvider(JSONBaseProvider):
         self._confirmations = confirmations
         self.rebroadcast_after = rebroadcast_after
         self.retry_for = retry_for
+        #: Blocks a node may be behind the best reachable one before a waiting transaction moves the client off it.
+        self.lag_tolerance = 2
         self._current = 0
         self._sent: dict[str, _Sent] = {}
         self._lock = threading.RLock()
@@ -142,6 +146,16 @@ class FailoverProvider(JSONBaseProvider):
             except PROBE_ERRORS as exc:
                 out.append(NodeHealth(url, False, error=str(exc) or type(exc).__name__))
         return out
+
+    def _leave_if_behind(self) -> None:
+        """Health check while a transaction waits: a node that answers but has fallen behind (cut off from its
+        peers, still syncing) is left for the node with the highest head."""
+        health = self.health()
+        current = self._current
+        best = max((h.head for h in health if h.reachable and h.head is not None), default=None)
+        mine = health[current].head
+        if best is not None and (mine is None or mine + self.lag_tolerance < best):
+            self._failover(current)
 
     def _failover(self, failed: int) -> bool:
         """Moves to the reachable node with the highest head (preferring, on a tie, the first after the failed one);
@@ -221,6 +235,10 @@ class FailoverProvider(JSONBaseProvider):
                                         or time.monotonic() - sent.at >= self.rebroadcast_after)
             if not due or sent is None:
                 return
+            stale = sent.node == self._current
+        if stale and len(self.urls) > 1:
+            self._leave_if_behind()
+        with self._lock:
             sent.node, sent.at = self._current, time.monotonic()
             self.rebroadcasts += 1
         try:

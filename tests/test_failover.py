@@ -120,3 +120,32 @@ def test_receipts_wait_for_k_confirmations(manual_nodes: tuple[AnvilNode, AnvilN
     direct.provider.make_request("evm_mine", [])  # type: ignore[arg-type]  # 3
     assert done.wait(10.0)
     thread.join()
+
+
+def test_a_node_that_falls_behind_is_left_while_a_transaction_waits(
+        manual_nodes: tuple[AnvilNode, AnvilNode]) -> None:
+    a, b = manual_nodes
+    w3 = RpcBackend([a.url, b.url]).w3
+    provider = w3.provider
+    assert isinstance(provider, FailoverProvider)
+    provider.rebroadcast_after = 0.3
+    sender = TxSender(w3)
+    payer, payee = dev_accounts(2)
+    b_w3 = Web3(Web3.HTTPProvider(b.url))
+    for _ in range(3):  # B is 3 blocks ahead of A, which answers but never mines (cut off, say)
+        b_w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    result: dict[str, object] = {}
+
+    def act() -> None:
+        result["receipt"] = sender.send(payer, {"to": payee.address, "value": Wei(5), "gas": 21_000,
+                                                "gasPrice": sender.gas_price, "chainId": sender.chain_id})
+
+    thread = threading.Thread(target=act)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while b_w3.eth.get_transaction_count(payer.address, "pending") == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert provider.current_url == b.url and provider.failovers == 1
+    b_w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    thread.join(timeout=30)
+    assert result["receipt"]["blockNumber"] == 4  # type: ignore[index]

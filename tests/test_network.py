@@ -134,18 +134,25 @@ def test_validator_set_changes_only_with_a_majority_of_votes(network: Network) -
     assert result.exit_code == 1 and "'0x12' is not an address" in result.output
 
 
-def test_deploy_and_the_demo_on_the_network(network: Network, tmp_path: Path) -> None:
-    """The core flows (register, apply, certify, transfer, claim, attest, anchor a batch) through `bledger deploy`
-    and `bledger demo` on the three nodes (a demo on real nodes cannot travel in time: its dates are chosen so that
-    it needs none)."""
+@pytest.fixture(scope="module")
+def deployment_file(network: Network, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The suite deployed once on the three nodes with `bledger deploy --rpc URL1,URL2,URL3` (acts final at K)."""
     gov, moe, motie = (a.address for a in dev_accounts(3))
-    dep = tmp_path / "deployment.json"
-    rpc = ",".join(network.urls)
-    out = run("deploy", "--rpc", rpc, "--out", str(dep), "--key", "dev:0", "--moe", moe, "--motie", motie)
+    dep = tmp_path_factory.mktemp("deployment") / "deployment.json"
+    out = run("deploy", "--rpc", ",".join(network.urls), "--out", str(dep), "--key", "dev:0", "--moe", moe,
+              "--motie", motie)
     assert "deployment written" in out
     data = json.loads(dep.read_text())
     assert data["chainId"] == 4242 and data["governance"] == gov
-    (tmp_path / "dep").write_text(str(dep))
+    return dep
+
+
+def test_deploy_and_the_demo_on_the_network(network: Network, deployment_file: Path) -> None:
+    """The core flows (register, apply, certify, transfer, claim, attest, anchor a batch) through `bledger deploy`
+    and `bledger demo` on the three nodes (a demo on real nodes cannot travel in time: its dates are chosen so that
+    it needs none)."""
+    rpc = ",".join(network.urls)
+    dep = deployment_file
     common = ["--rpc", network.urls[0], "--rpc", network.urls[1], "--rpc", network.urls[2], "--deployment", str(dep)]
     recycler = dev_accounts(5)[4].address
     run("registry", "register", recycler, "--role", "recycler", *common, "--key", "dev:1")
@@ -159,21 +166,16 @@ def test_deploy_and_the_demo_on_the_network(network: Network, tmp_path: Path) ->
     assert "tainted=True, meets=False" in " ".join(out.split())
 
 
-def test_300_writes_survive_a_sealer_kill_and_the_clients_node_kill(network: Network, tmp_path_factory:
-                                                                   pytest.TempPathFactory) -> None:
+def test_300_writes_survive_a_sealer_kill_and_the_clients_node_kill(network: Network, deployment_file: Path) -> None:
     """SIGKILL a sealer in the middle of a stream of 300 acts, restart it (it catches up to the same head hash),
     then SIGKILL the node the client is using: the client fails over, every act is mined exactly once and is
     reported only once final (K confirmations, still canonical at the end)."""
-    accounts = dev_accounts(3)
-    gov, moe, motie = accounts
+    motie = dev_accounts(3)[2]
     backend = RpcBackend(network.urls)  # node1 first: the client's node until it dies
     provider = backend.w3.provider
     assert isinstance(provider, FailoverProvider) and provider.confirmations == CLIQUE_CONFIRMATIONS
     sender = TxSender(backend.w3)
-    from chain_client.suite import deploy
-
-    deployment: Deployment = deploy(backend.w3, sender, gov, {"moe": moe.address, "motie": motie.address})
-    ledger = Ledger(backend.w3, deployment, sender)
+    ledger = Ledger(backend.w3, Deployment.load(deployment_file), sender)
     newcomers = [Account.create().address for _ in range(300)]
     nonce_before = backend.w3.eth.get_transaction_count(motie.address)
     start_block = backend.w3.eth.block_number
