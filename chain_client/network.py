@@ -21,6 +21,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -73,6 +74,7 @@ class Network:
     period: int
     nodes: list[NodeInfo]
     funded: list[str] = field(default_factory=list)
+    watchdog_pid: int | None = None  # the fork-deadlock watchdog (chain_client/watchdog.py)
 
     # ---- files --------------------------------------------------------------------------------------------------
     @classmethod
@@ -80,8 +82,9 @@ class Network:
         path = directory / NETWORK_FILE
         try:
             data = json.loads(path.read_text())
-            return cls(directory=directory, chain_id=int(data["chainId"]), period=int(data["period"]),
-                       nodes=[NodeInfo(**n) for n in data["nodes"]], funded=list(data.get("funded", [])))
+            return cls(directory=directory.resolve(), chain_id=int(data["chainId"]), period=int(data["period"]),
+                       nodes=[NodeInfo(**n) for n in data["nodes"]], funded=list(data.get("funded", [])),
+                       watchdog_pid=data.get("watchdogPid"))
         except FileNotFoundError:
             raise NetworkError(f"no network in {directory}: run `bledger network up --dir {directory}`") from None
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -89,7 +92,7 @@ class Network:
 
     def save(self) -> None:
         data = {"chainId": self.chain_id, "period": self.period, "nodes": [asdict(n) for n in self.nodes],
-                "funded": self.funded}
+                "funded": self.funded, "watchdogPid": self.watchdog_pid}
         tmp = self.directory / (NETWORK_FILE + ".tmp")
         tmp.write_text(json.dumps(data, indent=2) + "\n")
         tmp.replace(self.directory / NETWORK_FILE)
@@ -116,19 +119,33 @@ class Network:
     # ---- processes ----------------------------------------------------------------------------------------------
     def is_running(self, node: NodeInfo) -> bool:
         """Whether the recorded PID is alive and is this node's geth (not a recycled PID)."""
-        if node.pid is None:
-            return False
+        return _alive(node.pid, str(self.datadir(node)))
+
+    def watchdog_running(self) -> bool:
+        return _alive(self.watchdog_pid, str(self.directory), "chain_client.watchdog")
+
+    def start_watchdog(self) -> None:
+        """Starts the process that breaks Clique fork deadlocks (detached; `down` stops it)."""
+        if self.watchdog_running():
+            return
+        log = (self.directory / "watchdog.log").open("ab")
         try:
-            cmdline = Path(f"/proc/{node.pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return False
-        if str(self.datadir(node)).encode() not in cmdline:
-            return False
-        try:
-            state = Path(f"/proc/{node.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return False
-        return state != "Z"
+            proc = subprocess.Popen([sys.executable, "-m", "chain_client.watchdog", str(self.directory)],
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        finally:
+            log.close()
+        self.watchdog_pid = proc.pid
+        self.save()
+
+    def stop_watchdog(self) -> None:
+        if self.watchdog_running():
+            assert self.watchdog_pid is not None
+            os.kill(self.watchdog_pid, signal.SIGTERM)
+            while self.watchdog_running():
+                time.sleep(0.05)
+            _reap(self.watchdog_pid)
+        self.watchdog_pid = None
+        self.save()
 
     def command(self, node: NodeInfo) -> list[str]:
         d = self.datadir(node)
@@ -201,8 +218,10 @@ class Network:
     def up(self) -> None:
         for node in self.nodes:
             self.start_node(node)
+        self.start_watchdog()
 
     def down(self) -> None:
+        self.stop_watchdog()
         for node in self.nodes:
             self.stop_node(node)
 
@@ -355,13 +374,13 @@ def clique_genesis(chain_id: int, period: int, sealers: Sequence[str], funded: S
     }
 
 
-def up(directory: Path, validators: int = 3, period: int = DEFAULT_PERIOD, fund: Iterable[str] | None = None,
-       base_port: int | None = None) -> tuple[Network, bool]:
-    """Creates the network in ``directory`` unless one is there, then starts every node that is not running.
-    Returns the network and whether it was created now."""
+def up(directory: Path, validators: int | None = None, period: int = DEFAULT_PERIOD,
+       fund: Iterable[str] | None = None, base_port: int | None = None) -> tuple[Network, bool]:
+    """Creates the network in ``directory`` unless one is there (``validators`` sealers, default 3), then starts every
+    node that is not running. Returns the network and whether it was created now."""
     created = not (directory / NETWORK_FILE).exists()
-    net = create(directory, validators, period, fund, base_port) if created else Network.load(directory)
-    if not created and len(net.nodes) != validators:
+    net = create(directory, validators or 3, period, fund, base_port) if created else Network.load(directory)
+    if not created and validators is not None and len(net.nodes) != validators:
         raise NetworkError(f"{directory} holds a network of {len(net.nodes)} validators, not {validators}: change the "
                            "validator set with `bledger network vote`, or use another --dir")
     net.up()
@@ -420,6 +439,18 @@ def _peer_count(node: NodeInfo) -> int:
         return int(node_web3(node.url, timeout=2).net.peer_count)
     except Exception:  # noqa: BLE001 - a node that does not answer has no peers we can see
         return -1
+
+
+def _alive(pid: int | None, *marks: str) -> bool:
+    """Whether ``pid`` is a live (not zombie) process whose command line holds every mark (no recycled PID)."""
+    if pid is None:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z" and all(m.encode() in cmdline for m in marks)
 
 
 def _reap(pid: int) -> None:

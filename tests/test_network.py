@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -43,9 +45,10 @@ def run(*args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+def network() -> Iterator[Network]:
     geth_binary()  # a clear error when setup has not built it
-    directory = tmp_path_factory.mktemp("network")
+    # not under pytest's tmp_path: other pytest sessions of the same user prune old base dirs while nodes run
+    directory = Path(tempfile.mkdtemp(prefix="bledger-network-"))
     out = run("network", "up", "--validators", "3", "--dir", str(directory))
     assert "created 3 sealing nodes of chain 4242" in out
     net = Network.load(directory)
@@ -54,6 +57,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     finally:
         run("network", "down", "--dir", str(directory))
         assert not any(net.is_running(n) for n in Network.load(directory).nodes)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def heads(net: Network) -> dict[str, tuple[int, bytes]]:
@@ -135,10 +139,10 @@ def test_validator_set_changes_only_with_a_majority_of_votes(network: Network) -
 
 
 @pytest.fixture(scope="module")
-def deployment_file(network: Network, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def deployment_file(network: Network) -> Path:
     """The suite deployed once on the three nodes with `bledger deploy --rpc URL1,URL2,URL3` (acts final at K)."""
     gov, moe, motie = (a.address for a in dev_accounts(3))
-    dep = tmp_path_factory.mktemp("deployment") / "deployment.json"
+    dep = network.directory / "deployment.json"
     out = run("deploy", "--rpc", ",".join(network.urls), "--out", str(dep), "--key", "dev:0", "--moe", moe,
               "--motie", motie)
     assert "deployment written" in out

@@ -21,7 +21,8 @@ DEFAULT_DIR = Path("bledger-network")
 @app.command("up")
 @reports_errors
 def up(
-    validators: Annotated[int, typer.Option(help="Number of sealing nodes (at least 3).")] = 3,
+    validators: Annotated[int | None, typer.Option(
+        help="Number of sealing nodes, at least 3 (new network; default 3).")] = None,
     directory: DirOpt = DEFAULT_DIR,
     period: Annotated[int, typer.Option(help="Clique block period in seconds (new network only).")] = net.DEFAULT_PERIOD,
     fund: Annotated[list[str] | None, typer.Option(
@@ -55,6 +56,7 @@ def status(directory: DirOpt = DEFAULT_DIR) -> None:
 def down(directory: DirOpt = DEFAULT_DIR) -> None:
     """Stop every node by the PID recorded when it was started (data is kept: `up` restarts from it)."""
     network = net.Network.load(directory)
+    network.stop_watchdog()
     for node in network.nodes:
         was = network.is_running(node)
         network.stop_node(node)
@@ -87,6 +89,17 @@ def vote(
                   f"{len(signers)} sealers' votes, each cast in a block its sealer seals")
 
 
+@app.command("heal")
+@reports_errors
+def heal(directory: DirOpt = DEFAULT_DIR) -> None:
+    """Settle a Clique fork deadlock now (the watchdog `up` starts does it when no head moves for a few periods):
+    the nodes on the losing branch drop their last block and take the other branch."""
+    from chain_client.watchdog import heal as settle
+
+    healed = settle(net.Network.load(directory))
+    console.print(f"rewound {', '.join(healed)} onto the other branch" if healed else "no fork: nothing to do")
+
+
 @app.command("signers")
 @reports_errors
 def signers(directory: DirOpt = DEFAULT_DIR) -> None:
@@ -113,3 +126,5 @@ def _print_status(network: net.Network) -> None:
                       str(st.head) if st.head is not None else st.error or "?",
                       (st.head_hash or "")[:18], str(st.peers if st.peers is not None else "?"), str(node.pid))
     console.print(table)
+    console.print(f"fork watchdog: {'running, pid ' + str(network.watchdog_pid) if network.watchdog_running() else 'not running'}"
+                  f" (log: {network.directory / 'watchdog.log'})")
