@@ -28,7 +28,7 @@ from chain_client.failover import CLIQUE_CONFIRMATIONS
 from chain_client.keys import dev_accounts
 from chain_client.merkle import MerkleTree
 from chain_client.network import up
-from chain_client.passports import battery_id
+from chain_client.passports import ModelSpec, battery_id
 from chain_client.suite import Ledger, deploy
 from chain_client.transactions import TxSender
 from chain_client.vocabulary import BatteryCategory, BusinessRole, Feedstock, Material, identifier, short_string
@@ -52,8 +52,9 @@ def _prepare(backend: RpcBackend) -> Callable[[int], None]:
     now = int(w3.eth.get_block("latest")["timestamp"])
     plant = identifier("BENCH-PLANT")
     ledger.registry.register_facility(a["moe"], plant, a["recycler"].address, now - 365 * DAY, now + 365 * DAY)
-    model = identifier("BENCH-MODEL")
-    ledger.passports.register_model(a["maker"], model, BatteryCategory.EV)
+    ledger.passports.assign_prefix(a["motie"], "KR:BENCH", a["maker"].address)
+    model = ledger.passports.register_model(a["maker"], "KR:BENCH:MODEL", ModelSpec(
+        BatteryCategory.EV, frozenset({Material.LITHIUM}), 60_000))
 
     def application() -> LotApplication:
         return LotApplication(Material.LITHIUM, Feedstock.POST_CONSUMER, 10_000_000, short_string("Li2CO3"), plant,
@@ -72,7 +73,7 @@ def _prepare(backend: RpcBackend) -> Callable[[int], None]:
         elif kind == 2:
             ledger.certificates.transfer(a["recycler"], lot, a["maker"].address, 1_000, identifier(f"SHIP-{i}"))
         elif kind == 3:
-            ledger.passports.register(a["maker"], battery_id(f"KR:BENCH:{run_id}:{i:06d}"), model)
+            ledger.passports.register(a["maker"], f"KR:BENCH:{run_id}:{i:06d}", model)
         else:
             tree = MerkleTree(battery_id(f"KR:BATCH:{run_id}:{i}:{n}") for n in range(1_000))
             ledger.passports.anchor_batch(a["maker"], model, tree.root, 1_000)

@@ -7,7 +7,7 @@ operation id; ministries pass it around (or share the folder) and refer to it by
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -76,7 +76,7 @@ def _signatures(ledger: Ledger, proposal: Proposal) -> str:
     return f"{len(signers)} of {ledger.committee.threshold()} signatures ({who})"
 
 
-def _propose(rpc: str, deployment: Path, key: str | None, proposals: Path, delay: int | None,
+def _propose(rpc: str | Sequence[str], deployment: Path, key: str | None, proposals: Path, delay: int | None,
              build: Callable[[Ledger], RuleChange]) -> None:
     ledger, _ = open_ledger(rpc, deployment)
     proposal = ledger.committee.propose(signer(key), build(ledger), delay)
