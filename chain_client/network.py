@@ -152,20 +152,83 @@ class Network:
         return [
             str(geth_binary()), "--datadir", str(d), "--config", str(d / "config.toml"),
             "--networkid", str(self.chain_id), "--syncmode", "full",
-            "--port", str(node.p2p_port), "--nodiscover", "--nat", "none", "--maxpeers", str(len(self.nodes) + 4),
+            "--port", str(node.p2p_port), "--nodiscover", "--nat", "none", "--maxpeers", str(len(self.nodes) - 1),
             "--http", "--http.addr", "127.0.0.1", "--http.port", str(node.http_port), "--http.api", HTTP_APIS,
             "--authrpc.addr", "127.0.0.1", "--authrpc.port", str(node.authrpc_port),
             "--ipcpath", str(self.ipc_path(node)),
-            "--mine", "--miner.etherbase", node.signer, "--miner.gaslimit", str(GAS_LIMIT),
-            "--miner.gasprice", "0", "--txpool.pricelimit", "0", "--miner.recommit", "1s",
+            "--miner.etherbase", node.signer, "--miner.gaslimit", str(GAS_LIMIT),
+            "--miner.recommit", "1s",
             "--unlock", node.signer, "--password", str(d / "password.txt"), "--allow-insecure-unlock",
             "--verbosity", "3",
         ]
 
-    def start_node(self, node: NodeInfo, wait: float = 60.0) -> None:
-        """Starts ``node`` from its data directory (detached: it outlives this process) and waits for its RPC."""
+    def start_node(self, node: NodeInfo, wait: float = 60.0, seal: bool = True) -> None:
+        """Starts ``node`` from its data directory (detached: it outlives this process), waits for its RPC and, with
+        ``seal``, for a peer, then lets it seal. A sealer that started sealing before seeing its peers would seal its
+        own branch from the last block it knows (at genesis, every sealer its own block 1)."""
         if self.is_running(node):
             return
+        self._spawn(node, wait)
+        if seal:
+            if any(n is not node and self.is_running(n) for n in self.nodes):
+                self.wait_for_peers()
+            self.start_sealing([node])
+
+    def start_sealing(self, nodes: Sequence[NodeInfo], sync_wait: float = 20.0) -> None:
+        """Lets ``nodes`` seal one at a time, each once it holds the chain the running nodes have.
+
+        geth discards blocks its peers propagate until it has synced once or seals itself, so sealers started
+        together on a new chain would each seal their own block 1 (and then all refuse block 2). Here each node
+        first catches up with the highest head, starts sealing, and the next waits for the block it seals."""
+        for node in nodes:
+            others = [n for n in self.nodes if n is not node and self.is_running(n)]
+            best = max(others, key=_head, default=None)
+            target = _head(best) if best is not None else 0
+            if best is not None and _head(node) < target:
+                self.copy_blocks(best, node, _head(node) + 1, target)
+                deadline = time.monotonic() + sync_wait
+                while _head(node) < target and time.monotonic() < deadline:
+                    time.sleep(0.2)
+            self.seal(node)
+            deadline = time.monotonic() + 3 * self.period + 1
+            while max(_head(n) for n in self.nodes if self.is_running(n)) <= target and time.monotonic() < deadline:
+                time.sleep(0.1)
+
+    def copy_blocks(self, source: NodeInfo, target: NodeInfo, first: int, last: int) -> None:
+        """Hands blocks ``first..last`` of ``source``'s chain to ``target`` (``admin_exportChain`` /
+        ``admin_importChain`` through both IPC sockets: nodes on one machine). geth would take them by sync only
+        once a peer announces a heavier chain than its own, which a halted or just-started Clique chain does not."""
+        path = self.datadir(target) / "import.rlp"
+        try:
+            for node, method, params in ((source, "admin_exportChain", [str(path), max(first, 1), last]),
+                                         (target, "admin_importChain", [str(path)])):
+                response = self.ipc(node).provider.make_request(method, params)  # type: ignore[arg-type]
+                if "error" in response:
+                    raise NetworkError(f"{method} on {node.name}: {response['error']['message']}")
+        finally:
+            path.unlink(missing_ok=True)
+
+    def reconnect(self, node: NodeInfo, peer: NodeInfo) -> None:
+        """Drops and re-adds ``peer`` on ``node`` (through IPC)."""
+        w3 = self.ipc(node)
+        for method in ("admin_removePeer", "admin_addPeer"):
+            w3.provider.make_request(method, [peer.enode])  # type: ignore[arg-type]
+
+    def seal(self, node: NodeInfo, wait: float = 60.0) -> None:
+        """Starts sealing on ``node`` once geth has unlocked its sealing key (it decrypts the keystore after
+        start-up; sealing before that fails for the block at hand). geth itself waits until its sync is done."""
+        w3 = self.ipc(node)
+        deadline = time.monotonic() + wait
+        while "error" in w3.provider.make_request("eth_sign", [node.signer, "0x00"]):  # type: ignore[arg-type]
+            if time.monotonic() > deadline:
+                raise NetworkError(f"{node.name} did not unlock its sealing key within {wait:.0f}s: see "
+                                   f"{self.log_path(node)}")
+            time.sleep(0.2)
+        response = w3.provider.make_request("miner_start", [])  # type: ignore[arg-type]
+        if "error" in response:
+            raise NetworkError(f"miner_start on {node.name}: {response['error']['message']}")
+
+    def _spawn(self, node: NodeInfo, wait: float) -> None:
         for port in (node.http_port, node.p2p_port, node.authrpc_port):
             if not _port_free(port):
                 raise NetworkError(f"port {port} of {node.name} is in use by another process")
@@ -216,8 +279,12 @@ class Network:
         self.save()
 
     def up(self) -> None:
-        for node in self.nodes:
-            self.start_node(node)
+        """Starts every node that is not running, lets them peer, then lets them seal; starts the watchdog."""
+        started = [n for n in self.nodes if not self.is_running(n)]
+        for node in started:
+            self.start_node(node, seal=False)
+        self.wait_for_peers()
+        self.start_sealing(started)
         self.start_watchdog()
 
     def down(self) -> None:
@@ -384,7 +451,6 @@ def up(directory: Path, validators: int | None = None, period: int = DEFAULT_PER
         raise NetworkError(f"{directory} holds a network of {len(net.nodes)} validators, not {validators}: change the "
                            "validator set with `bledger network vote`, or use another --dir")
     net.up()
-    net.wait_for_peers()
     return net, created
 
 
@@ -451,6 +517,13 @@ def _alive(pid: int | None, *marks: str) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z" and all(m.encode() in cmdline for m in marks)
+
+
+def _head(node: NodeInfo) -> int:
+    try:
+        return int(node_web3(node.url, timeout=2).eth.block_number)
+    except Exception:  # noqa: BLE001 - a node that does not answer has no head we can use
+        return -1
 
 
 def _reap(pid: int) -> None:

@@ -56,25 +56,26 @@ def heal(net: Network, timeout: float = 30.0) -> list[str]:
     top = max(number for number, _ in current.values())
     keeper = min((n for n in running if current[n.name][0] == top), key=lambda n: current[n.name][1])
     keep_hash = current[keeper.name][1]
-    healed = []
-    for node in running:
-        number, block_hash = current[node.name]
-        if number != top or block_hash == keep_hash:
-            continue
-        _rpc(net, node, "miner_stop")
-        try:
+    losers = [n for n in running if current[n.name][0] == top and current[n.name][1] != keep_hash]
+    try:
+        for node in losers:
+            _rpc(net, node, "miner_stop")
             _rpc(net, node, "debug_setHead", [hex(top - 1)])
-            _rpc(net, node, "admin_removePeer", [keeper.enode])  # the handshake on reconnecting starts a sync
-            _rpc(net, node, "admin_addPeer", [keeper.enode])
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                block = _rpc(net, node, "eth_getBlockByNumber", [hex(top), False])
-                if block is not None and block["hash"] == keep_hash:
-                    break
-                time.sleep(0.2)
-        finally:
+        for node in losers:
+            try:
+                net.copy_blocks(keeper, node, top, top)  # the keeper's block, now heavier than the rewound head
+            except NetworkError:
+                net.reconnect(node, keeper)  # no IPC to the keeper: a fresh handshake tells its head, a sync starts
+        deadline = time.monotonic() + timeout
+        waiting = list(losers)
+        while waiting and time.monotonic() < deadline:
+            waiting = [n for n in waiting
+                       if (_rpc(net, n, "eth_getBlockByNumber", [hex(top), False]) or {}).get("hash") != keep_hash]
+            time.sleep(0.2)
+    finally:
+        for node in losers:
             _rpc(net, node, "miner_start")
-        healed.append(node.name)
+    healed = [n.name for n in losers]
     return healed
 
 
