@@ -9,7 +9,8 @@ back would settle it). The remedy is an operator's: make one of the two nodes dr
 
 :func:`heal` does that when the running nodes agree on no head, no head moved for a while and a majority of the
 sealers runs: every node at the top height whose head is not the keeper's (the lowest hash, so that everyone picks
-the same) stops sealing, rewinds one block (``debug_setHead``), reconnects to the keeper to sync its block, and
+the same) stops sealing, rewinds one block (``debug_setHead``), takes the keeper's block (exported from the keeper's
+IPC, or by reconnecting to it so that geth syncs), and
 resumes sealing. Nothing signed is lost: transactions of the dropped block return to the pools, and clients
 re-broadcast until their acts are final (which is why an act counts only after K confirmations).
 """
