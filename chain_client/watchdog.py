@@ -83,10 +83,14 @@ def heal(net: Network, timeout: float = 30.0) -> list[str]:
 def watch(directory: Path, stall: float | None = None, interval: float = 1.0) -> None:
     """Heals whenever no head moved for ``stall`` seconds (default: three periods and two seconds)."""
     last: dict[str, tuple[int, str]] = {}
-    moved = time.monotonic()
+    moved = seen_running = time.monotonic()
     while True:
+        if not (directory / "network.json").is_file() or time.monotonic() - seen_running > 120:
+            return  # the network was removed, or none of its nodes ran for two minutes
         try:
             net = Network.load(directory)
+            if any(net.is_running(n) for n in net.nodes):
+                seen_running = time.monotonic()
             limit = stall if stall is not None else 3 * net.period + 2
             now_heads = heads(net)
             if now_heads != last:
