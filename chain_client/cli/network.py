@@ -94,9 +94,18 @@ def vote(
 def heal(directory: DirOpt = DEFAULT_DIR) -> None:
     """Settle a Clique fork deadlock now (the watchdog `up` starts does it when no head moves for a few periods):
     the nodes on the losing branch drop their last block and take the other branch."""
+    import time
+
+    from chain_client.watchdog import heads
     from chain_client.watchdog import heal as settle
 
-    healed = settle(net.Network.load(directory))
+    network = net.Network.load(directory)
+    before = heads(network)
+    time.sleep(3 * network.period + 2)
+    if max((h for h, _ in heads(network).values()), default=-1) > max((h for h, _ in before.values()), default=-1):
+        console.print("the chain is moving: nothing to heal")
+        return
+    healed = settle(network)
     console.print(f"rewound {', '.join(healed)} onto the other branch" if healed else "no fork: nothing to do")
 
 
