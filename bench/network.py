@@ -41,12 +41,11 @@ MIX = ("register a business", "apply for a lot", "transfer certified grams", "re
 def _prepare(backend: RpcBackend) -> Callable[[int], None]:
     """Deploys the suite, registers the parties, one plant, one model and a large certified lot; returns the act
     ``i`` of the mix (kinds in turn)."""
-    names = ("gov", "moe", "motie", "recycler", "maker")
+    names = ("gov", "moe", "motie", "molit", "recycler", "maker")
     a = dict(zip(names, dev_accounts(len(names)), strict=True))
     w3 = backend.w3
     sender = TxSender(w3)
-    ledger = Ledger(w3, deploy(w3, sender, a["gov"], {"moe": a["moe"].address, "motie": a["motie"].address}),
-                    sender)
+    ledger = Ledger(w3, deploy(w3, sender, a["gov"], {m: a[m].address for m in ("moe", "motie", "molit")}), sender)
     ledger.registry.register(a["moe"], a["recycler"].address, [BusinessRole.RECYCLER])
     ledger.registry.register(a["motie"], a["maker"].address, [BusinessRole.CELL_MAKER])
     now = int(w3.eth.get_block("latest")["timestamp"])
