@@ -107,9 +107,9 @@ def clique(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliqueNode]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"geth did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
             time.sleep(0.2)
-        backend = RpcBackend(f"http://127.0.0.1:{port}")
-        for client in (w3, backend.w3):  # a Clique header's extra-data holds the 65-byte seal
-            client.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+        backend = RpcBackend(f"http://127.0.0.1:{port}", confirmations=1)  # seals on demand: no block would follow
+        w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)  # a Clique header's extra-data holds the seal
+        for client in (w3, backend.w3):  # (RpcBackend reads proof-of-authority headers by itself)
             client.middleware_onion.add(HeadCatchesUp)
         scenario = build_scenario(backend, batteries=4)  # one block per transaction
         yield CliqueNode(f"http://127.0.0.1:{port}", w3, signer, backend, scenario)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -32,7 +33,7 @@ ConfirmationsOpt = Annotated[
 BlockOpt = Annotated[int | None, typer.Option(help="Prove the state at this block (default: the latest).")]
 
 
-def _open(rpc: str, deployment: Path) -> tuple[RpcBackend, Deployment]:
+def _open(rpc: str | Sequence[str], deployment: Path) -> tuple[RpcBackend, Deployment]:
     if not deployment.is_file():
         raise LedgerError(f"deployment file {deployment} not found")
     return RpcBackend(rpc), Deployment.load(deployment)
