@@ -13,7 +13,7 @@ from web3 import Web3
 from web3.types import RPCResponse, Wei
 
 from chain_client.anvil import AnvilNode, free_port
-from chain_client.backends import RpcBackend
+from chain_client.backends import NodeUnavailable, RpcBackend
 from chain_client.failover import AllNodesDown, FailoverProvider, rpc_urls
 from chain_client.keys import dev_accounts
 from chain_client.transactions import TxSender
@@ -50,9 +50,13 @@ def test_reads_fail_over_from_a_dead_node(anvil_node: AnvilNode) -> None:
 
 
 def test_no_node_answering_is_a_clear_error() -> None:
-    provider = FailoverProvider([f"http://127.0.0.1:{free_port()}"], retry_for=0.5)
+    provider = FailoverProvider([f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"],
+                                retry_for=0.5)
     with pytest.raises(AllNodesDown, match="no node answered eth_blockNumber"):
         Web3(provider).eth.block_number
+    single = RpcBackend(f"http://127.0.0.1:{free_port()}")  # one node: its own error, without the failover's wait
+    with pytest.raises(NodeUnavailable, match="cannot reach the node at"):
+        single.w3.eth.block_number
 
 
 def test_a_signed_transaction_is_rebroadcast_to_the_next_node_never_resigned(
