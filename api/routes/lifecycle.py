@@ -103,6 +103,82 @@ def mark_removed(battery: IdPath, body: Evidence, perms: Perms, db: Db, chain: C
                     lambda ledger, s: ledger.passports.mark_removed(s, bid, b32(body.evidence_hash)))
 
 
+class InService(BaseModel):
+    #: keccak256(salt || VIN): the salt stays off-chain in the authority tier (see chain_client/passport_documents.py)
+    vin_hash: Bytes32
+    evidence_hash: Bytes32 = ZERO32
+
+
+class SecondLife(BaseModel):
+    successor: Identifier
+    status: Literal["reused", "repurposed", "remanufactured"]
+    successor_model: Identifier | None = None
+    evidence_hash: Bytes32 = ZERO32
+
+
+class Recycled(BaseModel):
+    lot_id: Annotated[int, Field(ge=1, le=2**64 - 1)]
+    evidence_hash: Bytes32 = ZERO32
+
+
+class Installation(BaseModel):
+    site_hash: Bytes32
+    evidence_hash: Bytes32 = ZERO32
+
+
+@router.post("/batteries/{battery}/in-service", response_model=PreparedRequest, responses=WRITE,
+             description=PREPARED)
+def put_in_service(battery: IdPath, body: InService, perms: Perms, db: Db, chain: Chain, settings: Config
+                   ) -> PreparedRequest:
+    require_writer(perms)
+    bid = battery_id(battery)
+    return prepared(chain, db, settings, "lifecycle.put_in_service", perms.address,
+                    lambda ledger, s: ledger.passports.put_in_service(s, bid, b32(body.vin_hash),
+                                                                      b32(body.evidence_hash)))
+
+
+@router.post("/batteries/{battery}/second-life", response_model=PreparedRequest, responses=WRITE,
+             description=PREPARED)
+def start_second_life(battery: IdPath, body: SecondLife, perms: Perms, db: Db, chain: Chain, settings: Config
+                      ) -> PreparedRequest:
+    require_writer(perms)
+    bid, successor = battery_id(battery), body.successor.strip()
+    model = identifier(body.successor_model) if body.successor_model else b"\x00" * 32
+    status = BatteryStatus[body.status.upper()]
+    return prepared(chain, db, settings, "lifecycle.start_second_life", perms.address,
+                    lambda ledger, s: ledger.passports.start_second_life(s, bid, successor, status,
+                                                                         b32(body.evidence_hash), model))
+
+
+@router.post("/batteries/{battery}/waste", response_model=PreparedRequest, responses=WRITE, description=PREPARED)
+def mark_waste(battery: IdPath, body: Evidence, perms: Perms, db: Db, chain: Chain, settings: Config
+               ) -> PreparedRequest:
+    require_writer(perms)
+    bid = battery_id(battery)
+    return prepared(chain, db, settings, "lifecycle.mark_waste", perms.address,
+                    lambda ledger, s: ledger.passports.mark_waste(s, bid, b32(body.evidence_hash)))
+
+
+@router.post("/batteries/{battery}/recycled", response_model=PreparedRequest, responses=WRITE, description=PREPARED)
+def mark_recycled(battery: IdPath, body: Recycled, perms: Perms, db: Db, chain: Chain, settings: Config
+                  ) -> PreparedRequest:
+    require_writer(perms)
+    bid = battery_id(battery)
+    return prepared(chain, db, settings, "lifecycle.mark_recycled", perms.address,
+                    lambda ledger, s: ledger.passports.mark_recycled(s, bid, body.lot_id, b32(body.evidence_hash)))
+
+
+@router.post("/batteries/{battery}/installation", response_model=PreparedRequest, responses=WRITE,
+             description=PREPARED)
+def record_installation(battery: IdPath, body: Installation, perms: Perms, db: Db, chain: Chain, settings: Config
+                        ) -> PreparedRequest:
+    require_writer(perms)
+    bid = battery_id(battery)
+    return prepared(chain, db, settings, "lifecycle.record_installation", perms.address,
+                    lambda ledger, s: ledger.passports.record_installation(s, bid, b32(body.site_hash),
+                                                                          b32(body.evidence_hash)))
+
+
 def history(db: Db, bid: str) -> list[HistoryOut]:
     rows = db.exec(select(IxBatteryEvent).where(IxBatteryEvent.battery_id == bid)
                    .order_by(col(IxBatteryEvent.sequence))).all()

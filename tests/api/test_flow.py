@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from chain_client.vocabulary import LotStatus
+from chain_client.passports import battery_id
+from chain_client.vocabulary import BatteryStatus, LotStatus
 from tests.api.conftest import Api
 from tests.conftest import World
 
@@ -115,3 +116,35 @@ def test_background_relayer_and_indexer(embedded_world: object, tmp_path: object
         api.app.state.engine.dispose()
         w.backend.revert(snapshot)
         w.sender.nonces.reset()
+
+
+def test_a_battery_lives_its_whole_life_through_the_portal(api: Api) -> None:
+    """Every life-cycle act as a signed, relayed request: each party signs its own act, the portal relays."""
+    w, p = api.world, api.world.ledger.passports
+    serial, successor = "KR:KCELL:EV:4040404", "KR:REUSE:ESS:4040404"
+    ok = "mined"
+    assert api.act(w.cell_maker, "/v1/lifecycle/batteries",
+                   {"identifier": serial, "model": "KR:KCELL:NCM811-E-POUCH-78AH"})["status"] == ok
+    assert api.act(w.cell_maker, f"/v1/lifecycle/batteries/{serial}/transfer",
+                   {"to": w.ev_maker.address})["status"] == ok
+    assert api.act(w.ev_maker, f"/v1/lifecycle/batteries/{serial}/in-service",
+                   {"vin_hash": "0x" + "ab" * 32})["status"] == ok
+    w.evaluate(battery_id(serial))
+    assert api.act(w.ev_maker, f"/v1/lifecycle/batteries/{serial}/removed", {})["status"] == ok
+    w.inspect(battery_id(serial))
+    assert api.act(w.ev_maker, f"/v1/lifecycle/batteries/{serial}/transfer", {"to": w.reuser.address})["status"] == ok
+    # a successor under someone else's issuer prefix is refused at preparation, with the contract's error
+    r = api.client.post(f"/v1/lifecycle/batteries/{serial}/second-life", headers=api.sign_in(w.reuser),
+                        json={"successor": "KR:KCELL:ESS:1", "status": "repurposed"})
+    assert r.status_code == 422 and "PassportNotIssuer" in r.text
+    assert api.act(w.reuser, f"/v1/lifecycle/batteries/{serial}/second-life",
+                   {"successor": successor, "status": "repurposed"})["status"] == ok
+    assert api.act(w.reuser, f"/v1/lifecycle/batteries/{successor}/waste", {})["status"] == ok
+    assert api.act(w.reuser, f"/v1/lifecycle/batteries/{successor}/transfer",
+                   {"to": w.recycler.address})["status"] == ok
+    lot_id = w.certified_lot()
+    assert api.act(w.recycler, f"/v1/lifecycle/batteries/{successor}/recycled", {"lot_id": lot_id})["status"] == ok
+    assert p.battery(battery_id(successor)).status == BatteryStatus.RECYCLED
+    r = api.client.post(f"/v1/lifecycle/batteries/{successor}/installation", headers=api.sign_in(w.reuser),
+                        json={"site_hash": "0x" + "cd" * 32})
+    assert r.status_code == 422 and "PassportNotOperator" in r.text  # the recycler holds it now
