@@ -20,6 +20,7 @@ from api.routes import (
     applications,
     auth,
     certification,
+    credentials,
     documents,
     evaluation,
     lifecycle,
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None, chain: ChainContext | None = No
     app.state.indexer = indexer
     problems.install(app, settings.retry_after_seconds)
     for module in (auth, requests, registry, certification, lifecycle, evaluation, safety, documents, applications,
-                   public, passports):
+                   public, passports, credentials):
         app.include_router(module.router)
     app.mount("/verify", StaticFiles(directory=VERIFY_PAGE, html=True), name="verify")
     return app

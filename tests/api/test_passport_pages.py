@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -16,7 +18,8 @@ from api.chain import ChainContext
 from api.settings import Settings
 from chain_client.anvil import AnvilNode
 from chain_client.backends import RpcBackend
-from chain_client.demo import run_demo
+from chain_client.credentials import claim_credential, lot_credential, sign_jwt
+from chain_client.demo import PARTIES, run_demo
 from chain_client.passport_ids import to_urn
 from chain_client.proofs import trust_anchors
 from chain_client.verifier import load_trust, verify_bundle
@@ -75,3 +78,36 @@ def test_the_passport_page_names_the_battery_by_its_urn(portal: tuple[TestClient
 
 def test_data_dir_is_a_setting() -> None:
     assert Settings().data_dir == Path("bledger-data")
+
+
+def _sign_in(client: TestClient, account: LocalAccount) -> dict[str, str]:
+    message = client.post("/v1/auth/challenge", json={"address": account.address}).json()["message"]
+    signature = account.sign_message(encode_defunct(text=message)).signature.to_0x_hex()
+    token = client.post("/v1/auth/sign-in", json={"message": message, "signature": signature}).json()["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_ministry_publishes_a_credential_anyone_can_fetch(portal: tuple[TestClient, RpcBackend, ChainContext]
+                                                            ) -> None:
+    client, backend, chain = portal
+    parties = dict(zip(PARTIES, backend.funded_accounts(len(PARTIES)), strict=True))
+    moe, motie = parties["moe"], parties["motie"]
+    jwt = sign_jwt(lot_credential(chain.ledger, 1, moe), moe)
+    assert client.get("/v1/public/lots/1/credential").status_code == 404
+    # only a ministry, only its own signature, only a valid credential
+    r = client.post("/v1/credentials", json={"credential": jwt}, headers=_sign_in(client, parties["recycler"]))
+    assert r.status_code == 403 and r.json()["type"].endswith("missing-authority")
+    r = client.post("/v1/credentials", json={"credential": jwt}, headers=_sign_in(client, motie))
+    assert r.status_code == 403 and r.json()["type"].endswith("not-the-issuer")
+    forged = jwt[:-4] + ("AAAA" if not jwt.endswith("AAAA") else "BBBB")
+    r = client.post("/v1/credentials", json={"credential": forged}, headers=_sign_in(client, moe))
+    assert r.status_code == 422 and r.json()["type"].endswith("invalid-credential")
+    r = client.post("/v1/credentials", json={"credential": jwt}, headers=_sign_in(client, moe))
+    assert r.status_code == 200 and r.json() == {"kind": "lot", "record_id": 1, "issuer": moe.address.lower()}
+    published = client.get("/v1/public/lots/1/credential")
+    assert published.status_code == 200 and published.text == jwt
+    assert published.headers["content-type"].startswith("application/vc+jwt")
+    claim_jwt = sign_jwt(claim_credential(chain.ledger, 1, motie), motie)
+    assert client.post("/v1/credentials", json={"credential": claim_jwt},
+                       headers=_sign_in(client, motie)).status_code == 200
+    assert client.get("/v1/public/claims/1/credential").text == claim_jwt
