@@ -216,7 +216,9 @@ class FailoverProvider(JSONBaseProvider):
                 self._sent.pop(tx_hash, None)
                 return response
             self._sent[tx_hash] = _Sent(raw, self._current, time.monotonic())
-        return {**response, "result": tx_hash} if "error" in response else response
+        if "error" in response:  # the node has this very transaction: its hash is the answer, not an error
+            return {k: v for k, v in response.items() if k != "error"} | {"result": tx_hash}  # type: ignore[return-value]
+        return response
 
     def _already_there(self, response: RPCResponse, tx_hash: str) -> bool:
         """Whether an error answer means the node already has this very transaction (pool or chain)."""

@@ -21,8 +21,8 @@ from chain_client.transactions import TxSender
 backend = RpcBackend(sys.argv[1])
 sender = TxSender(backend.w3)
 account, to = dev_accounts(30)[27], dev_accounts(30)[28]
-for i in range(int(sys.argv[2])):
-    sender.send(account, {"to": to.address, "value": 1, "gas": 21_000, "gasPrice": sender.gas_price,
+for i in range(int(sys.argv[2])):  # each process sends its own transfers (distinct values: distinct transactions)
+    sender.send(account, {"to": to.address, "value": int(sys.argv[3]), "gas": 21_000, "gasPrice": sender.gas_price,
                           "chainId": sender.chain_id})
 print("ok")
 """
@@ -35,8 +35,8 @@ def test_several_processes_sign_with_one_key(anvil_node: AnvilNode, tmp_path: Pa
     script = tmp_path / "sender.py"
     script.write_text(SENDER)
     root = Path(__file__).resolve().parents[1]
-    procs = [subprocess.Popen([sys.executable, str(script), anvil_node.url, "15"], cwd=root, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    procs = [subprocess.Popen([sys.executable, str(script), anvil_node.url, "15", str(n + 1)], cwd=root,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in range(3)]
     results = [p.communicate(timeout=120) for p in procs]
     for proc, (out, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0 and out.strip() == "ok", err[-2000:]
