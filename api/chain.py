@@ -83,17 +83,19 @@ class ChainContext:
 
     @classmethod
     def connect(cls, rpc_urls: list[str], deployment: Deployment, relayer_key: str) -> ChainContext:
-        """The first of ``rpc_urls`` that answers with the deployment's chain id."""
-        errors = []
-        for url in rpc_urls:
-            backend = RpcBackend(url, timeout=10)
-            try:
-                if backend.w3.eth.chain_id == deployment.chain_id:
-                    return cls(backend.w3, deployment, load_account(relayer_key, chain_id=deployment.chain_id))
-                errors.append(f"{url}: chain {backend.w3.eth.chain_id}")
-            except Exception as exc:  # noqa: BLE001 - try the next node
-                errors.append(f"{url}: {exc}")
-        raise LedgerError("no node answered for chain " + str(deployment.chain_id) + ": " + "; ".join(errors))
+        """The suite on the nodes ``rpc_urls`` (one or several nodes of one chain: with several, reads fail over,
+        a signed transaction is re-broadcast to another node, never signed twice; see chain_client.failover)."""
+        if not rpc_urls:
+            raise LedgerError("no node URL given (settings rpc_urls)")
+        try:
+            backend = RpcBackend(rpc_urls, timeout=10)
+            chain_id = backend.w3.eth.chain_id
+        except Exception as exc:  # noqa: BLE001 - one clear error whatever the transport said
+            raise LedgerError(f"no node answered at {', '.join(rpc_urls)}: {exc}") from None
+        if chain_id != deployment.chain_id:
+            raise LedgerError(f"the nodes at {', '.join(rpc_urls)} are chain {chain_id}, the deployment is for chain "
+                              f"{deployment.chain_id}")
+        return cls(backend.w3, deployment, load_account(relayer_key, chain_id=deployment.chain_id))
 
     def capture(self, act: Callable[[Ledger, Any], Any], signer: str) -> ContractFunction:
         """The contract call a typed client would send for ``act(ledger, signer)``, without sending it."""

@@ -111,3 +111,17 @@ def test_a_ministry_publishes_a_credential_anyone_can_fetch(portal: tuple[TestCl
     assert client.post("/v1/credentials", json={"credential": claim_jwt},
                        headers=_sign_in(client, motie)).status_code == 200
     assert client.get("/v1/public/claims/1/credential").text == claim_jwt
+
+
+def test_the_portal_connects_to_several_nodes_and_fails_over(portal: tuple[TestClient, RpcBackend, ChainContext]
+                                                             ) -> None:
+    from chain_client.errors import LedgerError
+    _, backend, chain = portal
+    dead = "http://127.0.0.1:9"  # discard port: nothing answers
+    ctx = ChainContext.connect([dead, backend.url], chain.deployment, "dev:4")
+    assert ctx.ledger.claims.claim_count() == 1  # read through the node that answers
+    with pytest.raises(LedgerError, match="no node answered"):
+        ChainContext.connect([dead], chain.deployment, "dev:4")
+    from dataclasses import replace
+    with pytest.raises(LedgerError, match="the deployment is for chain 1"):
+        ChainContext.connect([backend.url], replace(chain.deployment, chain_id=1), "dev:4")
