@@ -161,5 +161,6 @@ def _default_policy() -> TradePolicy:
                        AUTHORITY_ROLES[rules["tradeAuthority"]])
 
 
-#: k = 5, 30 % deviation flagged, MOTIE publishes the standard terms and closes disputes (``rules.json``; governance changes it on-chain).
+#: k = 5, 30 % deviation flagged, MOTIE publishes the standard terms and closes disputes (``rules.json``;
+#: governance changes it on-chain).
 DEFAULT_TRADE_POLICY = _default_policy()
