@@ -1,17 +1,17 @@
-"""Runs the benchmarks: ``python -m bench [gas|passports|oracles|api|verify|network|all] [--rpc URL] [--quick]``
+"""Runs the benchmarks: ``python -m bench [gas|passports|oracles|api|verify|network|market|all] [--rpc URL] [--quick]``
 (``make bench``)."""
 
 import argparse
 
 from rich.console import Console
 
-from bench import api, gas, network, oracles, passports, verify
+from bench import api, gas, market, network, oracles, passports, verify
 from chain_client.anvil import AnvilNode
 from chain_client.backends import EmbeddedBackend, RpcBackend
 
 parser = argparse.ArgumentParser(prog="python -m bench")
 parser.add_argument("which", nargs="?", default="all",
-                    choices=["gas", "passports", "oracles", "api", "verify", "network", "all"])
+                    choices=["gas", "passports", "oracles", "api", "verify", "network", "market", "all"])
 parser.add_argument("--rpc", help="measure gas on this JSON-RPC node instead of the embedded chain")
 parser.add_argument("--anvil", action="store_true", help="measure gas on a local anvil node started for the run")
 parser.add_argument("--quick", action="store_true", help="imports of 100,000 only, one run; 100 network acts")
@@ -33,3 +33,5 @@ if args.which in ("api", "all"):
     api.run(console, 100 if args.quick else 200, 20 if args.quick else 40)
 if args.which in ("network", "all"):
     network.run(console, 100 if args.quick else 250)
+if args.which in ("market", "all"):
+    market.run(console)

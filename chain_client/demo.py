@@ -32,6 +32,8 @@ from chain_client.passport_documents import (
 )
 from chain_client.passports import HistoryEntry, battery_id
 from chain_client.rules import EU_ARTICLE_8, FaultFlag
+from chain_client.demo_market import MarketResult, run_market
+from chain_client.price_store import PriceStore
 from chain_client.suite import Deployment, Ledger, deploy
 from chain_client.transactions import TxSender
 from chain_client.vocabulary import (
@@ -92,6 +94,7 @@ class DemoResult:
     deployment: Deployment | None = None
     batteries: dict[str, str] = field(default_factory=dict)  # what each demo battery shows -> its identifier
     claim_batteries: list[str] = field(default_factory=list)  # the identifiers the claim's batteries root covers
+    market: MarketResult | None = None  # issue 14: trades, recycling declarations, statistics
 
 
 def run_demo(backend: Backend, console: Console | None = None, data: Path | None = None,
@@ -101,7 +104,9 @@ def run_demo(backend: Backend, console: Console | None = None, data: Path | None
     battery through its whole life (evaluation, inspection, transport, storage, second life, recycling), revokes a
     lot and reports. The off-chain passport documents (data sheets, contact and battery records, batch files, VIN
     salts) go to ``data`` (a temporary folder when None), so that the demo's batteries can be exported afterwards.
-    ``revoke=False`` stops before the revocation (the claim stays untainted)."""
+    ``revoke=False`` stops before the revocation (the claim stays untainted). Then (issue 14) used batteries are
+    traded (their prices go to the price store in ``data``), the recycler declares two periods, and the statistics are
+    printed."""
     if data is None:
         with tempfile.TemporaryDirectory() as tmp:
             return run_demo(backend, console, Path(tmp), revoke)
@@ -245,14 +250,18 @@ def _run(backend: Backend, out: Console, docs: PassportDocuments, revoke: bool) 
     if not revoke:
         result.compliance_after = result.compliance_before
         print_report(out, result)
-        return result
-    result.revoked_lot = lots["Co"]
-    ledger.certificates.revoke(a["moe"], result.revoked_lot, document_hash("audit finding: cobalt lot mislabelled"))
-    result.compliance_after = {m.year: ledger.claims.compliance(claim_id, m.year) for m in EU_ARTICLE_8}
-    tainted, lot_id = ledger.claims.is_tainted(claim_id)
-    step(f"MoE revoked cobalt lot #{result.revoked_lot}; claim #{claim_id} now reads tainted={tainted} "
-         f"(lot #{lot_id})")
-    print_report(out, result)
+    else:
+        result.revoked_lot = lots["Co"]
+        ledger.certificates.revoke(a["moe"], result.revoked_lot,
+                                   document_hash("audit finding: cobalt lot mislabelled"))
+        result.compliance_after = {m.year: ledger.claims.compliance(claim_id, m.year) for m in EU_ARTICLE_8}
+        tainted, lot_id = ledger.claims.is_tainted(claim_id)
+        step(f"MoE revoked cobalt lot #{result.revoked_lot}; claim #{claim_id} now reads tainted={tainted} "
+             f"(lot #{lot_id})")
+        print_report(out, result)
+    # issue 14: fair trade in used batteries, Annex XII recycling efficiency, the statistics
+    result.market = run_market(backend, ledger, a, model_id, plant, [battery_id(SUCCESSOR)],
+                               PriceStore.in_data_dir(docs.data), docs.data, step, out)
     return result
 
 

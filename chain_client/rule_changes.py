@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from web3 import Web3
 
 from chain_client.governance import RuleChange
+from chain_client.recycling import RecyclingMilestone
+from chain_client.trades import TradePolicy
 from chain_client.rules import GradingPolicy, InspectionPolicy
 from chain_client.vocabulary import AUTHORITY_ROLES, BatteryCategory, BusinessRole, CustodyModel, Material
 
@@ -97,3 +99,20 @@ def role_authority(ledger: Ledger, role: BusinessRole, authority: str) -> RuleCh
     """Which authority administers business ``role``."""
     return RuleChange.of(ledger.registry.contract, "setRoleAuthority", [int(role), AUTHORITY_ROLES[authority]],
                          f"{role.name.lower()} administered by {authority}")
+
+
+# issue 14 -------------------------------------------------------------------------------------------------------
+
+
+def trade_policy(ledger: Ledger, policy: TradePolicy) -> RuleChange:
+    """k of the public price index, the price deviation flagged, and the trade authority (``UsedBatteryTrades``)."""
+    return RuleChange.of(ledger.trades.contract, "setPolicy", [policy.as_tuple()],
+                         f"trade policy: index cells of >= {policy.min_index_trades} trades, prices "
+                         f"{policy.price_deviation_bps / 100:g} % off their cell flagged, trade authority "
+                         f"0x{policy.trade_authority.hex()}")
+
+
+def recycling_targets(ledger: Ledger, milestone: RecyclingMilestone) -> RuleChange:
+    """The Annex XII recycling-efficiency and material-recovery targets of a milestone (``RecyclingEfficiency``)."""
+    return RuleChange.of(ledger.recycling.contract, "setTargets", [milestone.year, milestone.as_tuple()],
+                         f"Annex XII targets {milestone.year} from {milestone.effective_from}")

@@ -29,9 +29,11 @@ from chain_client.events import event_args
 from chain_client.governance import Committee
 from chain_client.logistics import Inspections, Logistics
 from chain_client.passports import Passports
+from chain_client.recycling import ANNEX_XII, Recycling
 from chain_client.registry import Registry
 from chain_client.relay import RelayedSubmitter
 from chain_client.rules import DEFAULT_GRADING, DEFAULT_INSPECTION, EU_ARTICLE_8, TRANSPORT_MAX_SOC_BPS
+from chain_client.trades import DEFAULT_TRADE_POLICY, Trades
 from chain_client.transactions import Submitter, TxSender
 from chain_client.vocabulary import AUTHORITY_ROLES, MINISTRIES
 
@@ -47,6 +49,9 @@ SUITE = (
     "SafetyInspections",
     "TransportStorage",
     "PolicyTimelock",
+    # issue 14: fair trade in used batteries, Annex XII recycling efficiency
+    "UsedBatteryTrades",
+    "RecyclingEfficiency",
 )
 #: Deployment-file name of the ministries' Safe (its artifact is ``artifacts/safe/Safe.json``).
 SAFE = "PolicyCommitteeSafe"
@@ -184,11 +189,18 @@ def deploy(
                           forwarder.address, DEFAULT_INSPECTION.as_tuple())
     logistics = _deploy(w3, sender, deployer, "TransportStorage", registry.address, passports.address,
                         forwarder.address, TRANSPORT_MAX_SOC_BPS)
+    # --- issue 14: used-battery trades and Annex XII recycling efficiency (their targets set in the batch below) ---
+    trades = _deploy(w3, sender, deployer, "UsedBatteryTrades", registry.address, passports.address,
+                     evaluations.address, inspections.address, forwarder.address, DEFAULT_TRADE_POLICY.as_tuple())
+    recycling = _deploy(w3, sender, deployer, "RecyclingEfficiency", registry.address, passports.address,
+                        certificates.address, forwarder.address)
+    # --- end issue 14 ---
     calls: list[tuple[Contract, str, list[Any]]] = [
         (registry, "grantRole", [AUTHORITY_ROLES[m], authorities[m]]) for m in MINISTRIES]
     calls += [(certificates, "setConsumer", [usage.address, True]),
               (passports, "setSafetyContracts", [evaluations.address, inspections.address])]
     calls += [(targets, "setTargets", [m.year, int(m.effective_from.timestamp()), m.as_array()]) for m in EU_ARTICLE_8]
+    calls += [(recycling, "setTargets", [m.year, m.as_tuple()]) for m in ANNEX_XII]  # issue 14
     calls += [(timelock, "grantRole", [PROPOSER_ROLE, safe.address]),
               (timelock, "grantRole", [CANCELLER_ROLE, safe.address]),
               (timelock, "grantRole", [EXECUTOR_ROLE, ZERO_ADDRESS]),
@@ -202,7 +214,7 @@ def deploy(
     sender.submit(deployer, timelock.functions.executeBatch(*batch))
     contracts = {name: str(c.address) for name, c in zip(
         SUITE, (forwarder, registry, certificates, targets, passports, usage, evaluations, inspections, logistics,
-                timelock), strict=True)}
+                timelock, trades, recycling), strict=True)}
     contracts[SAFE] = str(safe.address)
     committee = {"safe": str(safe.address), "timelock": str(timelock.address), "members": members,
                  "threshold": threshold, "delay": delay}
@@ -213,7 +225,8 @@ def deploy(
 
 class Ledger:
     """A deployed suite seen through typed clients, one per contract: ``registry``, ``certificates``, ``claims``,
-    ``passports``, ``evaluations``, ``inspections``, ``logistics``, and the policy ``committee``."""
+    ``passports``, ``evaluations``, ``inspections``, ``logistics``, ``trades``, ``recycling``, and the policy
+    ``committee``."""
 
     def __init__(self, w3: Web3, deployment: Deployment, submitter: Submitter) -> None:
         if w3.eth.chain_id != deployment.chain_id:
@@ -234,6 +247,8 @@ class Ledger:
         self.evaluations = Evaluations(c["PerformanceEvaluations"], submitter)
         self.inspections = Inspections(c["SafetyInspections"], submitter)
         self.logistics = Logistics(c["TransportStorage"], submitter)
+        self.trades = Trades(c["UsedBatteryTrades"], submitter)
+        self.recycling = Recycling(c["RecyclingEfficiency"], submitter)
         safe = w3.eth.contract(address=Web3.to_checksum_address(deployment.contracts[SAFE]),
                                abi=safe_artifact("Safe").abi)
         self.committee = Committee(w3, safe, c["PolicyTimelock"], submitter)

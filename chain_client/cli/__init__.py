@@ -8,6 +8,9 @@ from typing import Annotated
 
 from api import cli as api_cli
 from chain_client.cli import battery, certificates, claims, governance, network, registry, safety, suite, verify
+from chain_client.cli import recycling as recycling_cli
+from chain_client.cli import stats as stats_cli
+from chain_client.cli import trade as trade_cli
 from chain_client.cli.common import KeyPolicy
 from oracles import cli as oracle_cli
 
@@ -46,3 +49,8 @@ app.add_typer(governance.app, name="governance",
               help="The ministries' policy committee: propose, approve, execute rule changes; status.")
 api_cli.attach(app)
 app.add_typer(network.app, name="network", help="A multi-validator geth Clique network: up, status, down, votes.")
+app.add_typer(trade_cli.app, name="trade",
+              help="Used-battery trades (Fair Trade Guideline): sell, confirm, pay, dispute.")
+app.add_typer(recycling_cli.app, name="recycle",
+              help="Annex XII recycling efficiency declarations (recyclers, MoE).")
+app.command("stats")(stats_cli.stats)

@@ -18,6 +18,9 @@ export const SUITE = [
   "SafetyInspections",
   "TransportStorage",
   "PolicyTimelock",
+  // issue 14: fair trade in used batteries, Annex XII recycling efficiency
+  "UsedBatteryTrades",
+  "RecyclingEfficiency",
 ] as const;
 export const SAFE = "PolicyCommitteeSafe";
 export const MINISTRIES = ["moe", "motie", "molit"] as const;
@@ -46,6 +49,20 @@ export function gradingPolicy(): number[] {
 
 export function inspectionPolicy(): [number, number] {
   return [rules.inspection.maxValiditySeconds, rules.inspection.retestWaitSeconds];
+}
+
+const CHEMISTRY_CLASSES = ["LITHIUM_BASED", "LEAD_ACID", "OTHER"] as const;
+
+/** The trade policy of rules.json: [k, price deviation (bps), trade authority role]. */
+export function tradePolicy(ethers: Ethers): [number, number, string] {
+  const t = rules.usedBatteryTrades;
+  return [t.minIndexTrades, t.priceDeviationBps, authorityRole(ethers, t.tradeAuthority)];
+}
+
+/** The Annex XII milestones of rules.json as [year, [effectiveFrom, efficiencyBps[3], recoveryBps[6]]]. */
+export function recyclingMilestones(): [number, [number, number[], number[]]][] {
+  return rules.annexXII.map((m: any) => [m.year, [Math.floor(Date.parse(m.effectiveFrom) / 1000),
+    CHEMISTRY_CLASSES.map((c) => m.efficiencyBps[c] ?? 0), MATERIALS.map((x) => m.recoveryBps[x] ?? 0)]]);
 }
 
 function safeArtifact(name: string) {
@@ -98,6 +115,12 @@ export async function deploySuite(
   const inspections = await deploy("SafetyInspections", reg, await passports.getAddress(), fwd, inspectionPolicy());
   const logistics = await deploy("TransportStorage", reg, await passports.getAddress(), fwd, rules.transportMaxSocBps);
 
+  // --- issue 14: used-battery trades and Annex XII recycling efficiency (their targets set in the batch below) ---
+  const trades = await deploy("UsedBatteryTrades", reg, await passports.getAddress(), await evaluations.getAddress(),
+    await inspections.getAddress(), fwd, tradePolicy(ethers));
+  const recycling = await deploy("RecyclingEfficiency", reg, await passports.getAddress(),
+    await certificates.getAddress(), fwd);
+  // --- end issue 14 ---
   const calls: [any, string, unknown[]][] = MINISTRIES.map((m) => [registry, "grantRole",
     [authorityRole(ethers, m), authorities[m]]]);
   calls.push([certificates, "setConsumer", [await usage.getAddress(), true]]);
@@ -106,6 +129,7 @@ export async function deploySuite(
     const effective = Math.floor(Date.parse(m.effectiveFrom) / 1000);
     calls.push([targets, "setTargets", [m.year, effective, MATERIALS.map((x) => m.minimumBps[x] ?? 0)]]);
   }
+  for (const [year, milestone] of recyclingMilestones()) calls.push([recycling, "setTargets", [year, milestone]]);
   const role = (name: string) => ethers.id(name);
   const safeAddress = await safe.getAddress();
   calls.push([timelock, "grantRole", [role("PROPOSER_ROLE"), safeAddress]]);
@@ -126,10 +150,10 @@ export async function deploySuite(
   await (await timelock.connect(deployer).executeBatch(...batch)).wait();
 
   const contracts = { forwarder, registry, certificates, targets, passports, usage, evaluations, inspections, logistics,
-    timelock, safe };
+    timelock, safe, trades, recycling };
   const addresses: Record<string, string> = {};
   const all = [forwarder, registry, certificates, targets, passports, usage, evaluations, inspections, logistics,
-    timelock];
+    timelock, trades, recycling];
   for (let i = 0; i < SUITE.length; i++) addresses[SUITE[i]] = await all[i].getAddress();
   addresses[SAFE] = safeAddress;
   const timelockAddress = await timelock.getAddress();
