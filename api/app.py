@@ -21,6 +21,7 @@ from api.routes import (
     auth,
     certification,
     credentials,
+    dashboard,
     documents,
     evaluation,
     lifecycle,
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None, chain: ChainContext | None = No
     app.state.indexer = indexer
     problems.install(app, settings.retry_after_seconds)
     for module in (auth, requests, registry, certification, lifecycle, evaluation, safety, documents, applications,
-                   public, passports, credentials):
+                   public, passports, credentials, dashboard):
         app.include_router(module.router)
     app.mount("/verify", StaticFiles(directory=VERIFY_PAGE, html=True), name="verify")
     return app

@@ -125,3 +125,65 @@ def test_the_portal_connects_to_several_nodes_and_fails_over(portal: tuple[TestC
     from dataclasses import replace
     with pytest.raises(LedgerError, match="the deployment is for chain 1"):
         ChainContext.connect([backend.url], replace(chain.deployment, chain_id=1), "dev:4")
+
+
+def test_statistics_and_the_dashboard_page(portal: tuple[TestClient, RpcBackend, ChainContext]) -> None:
+    client, backend, _ = portal
+    public = client.get("/v1/public/statistics")
+    assert public.status_code == 200, public.text
+    stats = public.json()
+    assert stats["tier"] == "public" and stats["declarations"] == [] and stats["signals"] == []
+    assert stats["batteries_by_status"] and stats["trade_volume"]
+    parties = dict(zip(PARTIES, backend.funded_accounts(len(PARTIES)), strict=True))
+    assert client.get("/v1/statistics").status_code == 401
+    r = client.get("/v1/statistics", headers=_sign_in(client, parties["recycler"]))
+    assert r.status_code == 403
+    full = client.get("/v1/statistics", headers=_sign_in(client, parties["moe"])).json()
+    assert full["tier"] == "authority" and full["declarations"] and full["signals"]
+    page = client.get("/dashboard")
+    assert page.status_code == 200 and page.text.count("<svg") >= 4 and "Price index" in page.text
+    assert "withheld" in page.text  # a cell below k is never shown
+
+
+def test_the_dashboard_and_passport_pages_in_chromium(portal: tuple[TestClient, RpcBackend, ChainContext]) -> None:
+    """The pages as a person sees them: a real headless Chromium against the API served by uvicorn; screenshots are
+    kept in build/test-artifacts/."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.is_file():
+        pytest.skip("Debian's chromium is not installed (scripts/setup installs it)")
+    import threading
+    import time
+
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    from chain_client.anvil import free_port
+
+    client, _, _ = portal
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(client.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    artifacts = Path(__file__).resolve().parents[2] / "build" / "test-artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.05)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"], headless=True)
+            try:
+                page = browser.new_page(viewport={"width": 1300, "height": 900})
+                page.goto(f"http://127.0.0.1:{port}/dashboard")
+                assert page.locator("svg").count() >= 4
+                assert "Batteries by status" in (page.text_content("body") or "")
+                page.screenshot(path=str(artifacts / "dashboard.png"), full_page=True)
+                page.goto(f"http://127.0.0.1:{port}/p/{SERIAL}")
+                assert SERIAL in (page.text_content("body") or "")
+                page.screenshot(path=str(artifacts / "passport-page.png"), full_page=True)
+            finally:
+                browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
