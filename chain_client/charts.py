@@ -53,7 +53,10 @@ def _life_cycle(stats: Statistics, out: Path) -> list[Path]:
     fig, axes = plt.subplots(1, 3, figsize=(13, 4))
     _bars(axes[0], list(stats.batteries_by_status), list(stats.batteries_by_status.values()))
     axes[0].set_title("Batteries by status")
-    axes[0].set_yscale("log")
+    if any(v > 0 for v in stats.batteries_by_status.values()):
+        axes[0].set_yscale("log")  # a log scale needs a battery to show; an empty ledger keeps the linear axis
+    else:
+        _empty(axes[0], "no battery yet")
     _bars(axes[1], list(stats.second_life_flows), list(stats.second_life_flows.values()), COLORS[4], counts=True)
     axes[1].set_title("Second-life flows (passport transitions)")
     if stats.grades:
