@@ -109,9 +109,8 @@ def test_a_rebuild_names_the_missing_batch_files(world: World, tmp_path: Path) -
     rebuilt.close()
 
 
+@pytest.mark.parametrize("base_world", ["anvil"], indirect=True)  # the CLI talks to a node: anvil only
 def test_battery_reconcile_and_index_rebuild_commands(world: World, tmp_path: Path) -> None:
-    if world.backend.name == "embedded":
-        pytest.skip("the CLI talks to a node: run on anvil")
     from chain_client.cli import app
 
     runner = CliRunner()
