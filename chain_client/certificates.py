@@ -76,7 +76,7 @@ class Certificates(ContractClient):
 
     @decodes_reverts
     def lot(self, lot_id: int) -> Lot:
-        recycler, material, feedstock, status, decided, mass, applied, period_end, app_hash = (
+        recycler, mass, material, feedstock, status, period_end, applied, decided, app_hash = (
             self.contract.functions.lot(lot_id).call())
         return Lot(lot_id, recycler, Material(material), Feedstock(feedstock), LotStatus(status), decided, mass,
                    applied, period_end, bytes(app_hash))

@@ -28,6 +28,10 @@ def test_apply_certify_credits_the_recycler(world: World) -> None:
     from eth_utils import keccak
     types = "(uint8,uint8,uint128,bytes32,bytes32,uint64,uint64,bytes32,bytes32)"
     assert lot.application_hash == keccak(encode([types], [app.as_tuple()]))
+    # what other contracts read of a lot in one slot agrees with the record
+    terms = certs.contract.functions.lotTerms(lot_id).call()
+    assert tuple(terms) == (int(LotStatus.CERTIFIED), int(Material.NICKEL), int(app.feedstock), app.period_end)
+    assert tuple(certs.contract.functions.lotTerms(lot_id + 1).call()) == (int(LotStatus.NONE), 0, 0, 0)
 
 
 def test_only_active_recyclers_apply(world: World) -> None:
@@ -43,6 +47,9 @@ def test_application_rules(world: World) -> None:
     certs = world.ledger.certificates
     app = world.application()
     reverts(lambda: certs.apply(world.recycler, replace(app, mass_grams=0)), "CertificatesZeroQuantity")
+    # the lot record keeps the mass in 96 bits (packed beside the recycler): a larger mass is refused, not truncated
+    reverts(lambda: certs.apply(world.recycler, replace(app, mass_grams=2**96)), "CertificatesMassTooLarge",
+            massGrams=2**96)
     future = replace(app, period_end=world.now + 10 * DAY)
     reverts(lambda: certs.apply(world.recycler, future), "CertificatesInvalidPeriod")
     backwards = replace(app, period_start=app.period_end + 1)

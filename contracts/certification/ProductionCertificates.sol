@@ -28,6 +28,7 @@ contract ProductionCertificates is IProductionCertificates, RegistryClient {
     function applyForLot(LotApplication calldata app) external returns (uint256 lotId) {
         address recycler = _participant(_role(IParticipantRegistry.BusinessRole.Recycler));
         if (app.massGrams == 0) revert CertificatesZeroQuantity();
+        if (app.massGrams > type(uint96).max) revert CertificatesMassTooLarge(app.massGrams);
         if (app.periodEnd < app.periodStart || app.periodEnd > block.timestamp) {
             revert CertificatesInvalidPeriod(app.periodStart, app.periodEnd);
         }
@@ -36,13 +37,13 @@ contract ProductionCertificates is IProductionCertificates, RegistryClient {
         bytes32 applicationHash = keccak256(abi.encode(app));
         _lots[lotId] = Lot({
             recycler: recycler,
+            massGrams: uint96(app.massGrams), // checked above
             material: app.material,
             feedstock: app.feedstock,
             status: LotStatus.Pending,
+            periodEnd: uint40(app.periodEnd), // at most block.timestamp (checked above), so it fits
+            appliedAt: uint40(block.timestamp),
             decidedAt: 0,
-            massGrams: app.massGrams,
-            appliedAt: uint64(block.timestamp),
-            periodEnd: app.periodEnd,
             applicationHash: applicationHash
         });
         emit LotApplied(lotId, recycler, app, applicationHash);
@@ -55,7 +56,7 @@ contract ProductionCertificates is IProductionCertificates, RegistryClient {
         address recycler = l.recycler;
         registry.checkActive(recycler, _role(IParticipantRegistry.BusinessRole.Recycler));
         l.status = LotStatus.Certified;
-        l.decidedAt = uint64(block.timestamp);
+        l.decidedAt = uint40(block.timestamp);
         uint128 mass = l.massGrams;
         _balances[lotId][recycler] = mass;
         emit LotCertified(lotId, recycler, l.material, mass);
@@ -66,7 +67,7 @@ contract ProductionCertificates is IProductionCertificates, RegistryClient {
         _authority(Authorities.MOE);
         Lot storage l = _lotIn(lotId, LotStatus.Pending);
         l.status = LotStatus.Rejected;
-        l.decidedAt = uint64(block.timestamp);
+        l.decidedAt = uint40(block.timestamp);
         emit LotRejected(lotId, reasonHash);
     }
 
@@ -75,7 +76,7 @@ contract ProductionCertificates is IProductionCertificates, RegistryClient {
         _authority(Authorities.MOE);
         Lot storage l = _lotIn(lotId, LotStatus.Certified);
         l.status = LotStatus.Revoked;
-        l.decidedAt = uint64(block.timestamp);
+        l.decidedAt = uint40(block.timestamp);
         emit LotRevoked(lotId, reasonHash);
     }
 
@@ -131,6 +132,12 @@ contract ProductionCertificates is IProductionCertificates, RegistryClient {
     /// @inheritdoc IProductionCertificates
     function lot(uint256 lotId) external view returns (Lot memory) {
         return _lots[lotId];
+    }
+
+    /// @inheritdoc IProductionCertificates
+    function lotTerms(uint256 lotId) external view returns (LotTerms memory) {
+        Lot storage l = _lots[lotId];
+        return LotTerms(l.status, l.material, l.feedstock, l.periodEnd); // one slot
     }
 
     /// @inheritdoc IProductionCertificates

@@ -59,10 +59,10 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
 
         uint256[] memory pre = new uint256[](MATERIAL_COUNT);
         uint256[] memory post = new uint256[](MATERIAL_COUNT);
-        // Checks and effects first (lot data by view), interactions (the consumption) last.
+        // Checks and effects first (the lot's terms by a one-slot view), interactions (the consumption) last.
         for (uint256 i = 0; i < count; ++i) {
             Allocation calldata a = request.allocations[i];
-            IProductionCertificates.Lot memory lot = certificates.lot(a.lotId);
+            IProductionCertificates.LotTerms memory lot = certificates.lotTerms(a.lotId);
             if (lot.periodEnd > request.periodEnd) revert ClaimsLotAfterPeriod(a.lotId, lot.periodEnd, request.periodEnd);
             if (lot.feedstock == Feedstock.PreConsumer) pre[uint8(lot.material)] += a.grams;
             else post[uint8(lot.material)] += a.grams;
@@ -89,7 +89,7 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
             claimant: claimant,
             status: ClaimStatus.Open,
             custodyModel: request.custodyModel,
-            openedAt: uint64(block.timestamp),
+            openedAt: uint40(block.timestamp),
             decidedAt: 0,
             periodStart: request.periodStart,
             periodEnd: request.periodEnd,
@@ -113,7 +113,7 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
         (bool tainted, uint256 lotId) = isTainted(claimId);
         if (tainted) revert ClaimsTainted(claimId, lotId);
         c.status = ClaimStatus.Attested;
-        c.decidedAt = uint64(block.timestamp);
+        c.decidedAt = uint40(block.timestamp);
         emit ClaimAttested(claimId, authority);
     }
 
@@ -122,7 +122,7 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
         address authority = _authority(Authorities.MOTIE);
         Claim storage c = _openClaim(claimId);
         c.status = ClaimStatus.Rejected;
-        c.decidedAt = uint64(block.timestamp);
+        c.decidedAt = uint40(block.timestamp);
         address claimant = c.claimant;
         ConsumedAllocation[] storage stored = _allocations[claimId];
         for (uint256 i = 0; i < stored.length; ++i) {
@@ -168,7 +168,7 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
         ConsumedAllocation[] storage stored = _allocations[claimId];
         for (uint256 i = 0; i < stored.length; ++i) {
             uint256 lotId = stored[i].lotId;
-            if (certificates.lot(lotId).status == IProductionCertificates.LotStatus.Revoked) return (true, lotId);
+            if (certificates.lotTerms(lotId).status == IProductionCertificates.LotStatus.Revoked) return (true, lotId);
         }
         return (false, 0);
     }

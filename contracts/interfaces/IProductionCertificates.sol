@@ -30,16 +30,27 @@ interface IProductionCertificates {
     }
 
     /// @notice A lot as stored. The full application is committed by `applicationHash` and emitted in {LotApplied}.
+    /// Packed in three slots: recycler and mass; then what transfers, consumptions and decisions check or write
+    /// (status, material, feedstock, period end, times); then the hash. Times are unix seconds (uint40 holds them for
+    /// the next 34,000 years); a lot's mass is at most 2^96 - 1 grams.
     struct Lot {
         address recycler;
+        uint96 massGrams;
         Material material;
         Feedstock feedstock;
         LotStatus status;
-        uint64 decidedAt; // time of certification, rejection or revocation
-        uint128 massGrams;
-        uint64 appliedAt;
-        uint64 periodEnd; // end of the production period (mass balance: backs only claims whose period ends later)
+        uint40 periodEnd; // end of the production period (mass balance: backs only claims whose period ends later)
+        uint40 appliedAt;
+        uint40 decidedAt; // time of certification, rejection or revocation
         bytes32 applicationHash; // keccak256(abi.encode(LotApplication))
+    }
+
+    /// @notice The part of a lot other contracts check, read from one slot.
+    struct LotTerms {
+        LotStatus status;
+        Material material;
+        Feedstock feedstock;
+        uint40 periodEnd;
     }
 
     /// @dev `lotId` does not exist.
@@ -60,6 +71,8 @@ interface IProductionCertificates {
     error CertificatesUnauthorizedConsumer(address caller);
     /// @dev A release of `grams` for `claimId` from `lotId` to `holder` exceeds the `consumed` grams not yet released.
     error CertificatesReleaseExceedsConsumed(uint256 lotId, address holder, uint256 claimId, uint256 consumed, uint256 grams);
+    /// @dev A lot's mass exceeds 2^96 - 1 grams.
+    error CertificatesMassTooLarge(uint128 massGrams);
     /// @dev A wiring address of zero.
     error CertificatesZeroAddress();
 
@@ -115,6 +128,9 @@ interface IProductionCertificates {
 
     /// @notice The lot record of `lotId`.
     function lot(uint256 lotId) external view returns (Lot memory);
+
+    /// @notice What other contracts check of `lotId` (status None if it does not exist), in one storage read.
+    function lotTerms(uint256 lotId) external view returns (LotTerms memory);
 
     /// @notice Grams of `lotId` that `consumer` consumed from `holder` for `claimId` and has not released.
     function consumed(address consumer, uint256 claimId, uint256 lotId, address holder) external view returns (uint256);

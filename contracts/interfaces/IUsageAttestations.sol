@@ -40,13 +40,14 @@ interface IUsageAttestations {
         bytes32 evidenceHash; // hash of the bill of materials / production records
     }
 
-    /// @notice A claim as stored.
+    /// @notice A claim as stored. The first slot holds what attesting or rejecting reads and writes (claimant, status,
+    /// times: unix seconds, uint40 holds them for the next 34,000 years).
     struct Claim {
         address claimant;
         ClaimStatus status;
         CustodyModel custodyModel;
-        uint64 openedAt;
-        uint64 decidedAt;
+        uint40 openedAt;
+        uint40 decidedAt;
         uint64 periodStart;
         uint64 periodEnd;
         bytes32 batteryModel;
