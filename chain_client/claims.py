@@ -59,6 +59,7 @@ class Claim:
     plant: bytes
     batteries_root: bytes
     evidence_hash: bytes
+    allocation_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,8 @@ class Claims(ContractClient):
     @decodes_reverts
     def claim(self, claim_id: int) -> Claim:
         c = self.contract.functions.claim(claim_id).call()
-        return Claim(claim_id, c[0], ClaimStatus(c[1]), CustodyModel(c[2]), c[3], c[4], c[5], c[6], bytes(c[7]),
-                     bytes(c[8]), bytes(c[9]), bytes(c[10]))
+        return Claim(claim_id, c[0], ClaimStatus(c[1]), CustodyModel(c[2]), c[3], c[4], c[5], c[6], bytes(c[8]),
+                     bytes(c[9]), bytes(c[10]), bytes(c[11]), allocation_count=c[7])
 
     @decodes_reverts
     def allocations(self, claim_id: int) -> list[ConsumedAllocation]:

@@ -124,14 +124,6 @@ class StateView:
         length = int.from_bytes(self.reader.read(contract, slot, f"{what}.length"), "big")
         return length, array_data_slot(slot)
 
-    def array_structs(self, contract: str, label: str, keys: list[int | bytes], what: str,
-                      limit: int) -> list[dict[str, Any]]:
-        length, data = self.array_length(contract, label, keys, what)
-        if length > limit:
-            raise VerificationFailure(f"{what} has {length} entries, more than the verifier accepts ({limit})")
-        size = int(self._var(contract, label)["elementSlots"])
-        return [self.struct(contract, label, keys, f"{what}[{i}]", base=data + i * size) for i in range(length)]
-
     def array_values(self, contract: str, label: str, what: str, limit: int) -> list[int]:
         var = self._var(contract, label)
         length, data = self.array_length(contract, label, [], what)
@@ -152,7 +144,7 @@ class LedgerState:
     claim_id: int
     claim: dict[str, Any]
     allocations: list[dict[str, Any]]
-    content: list[dict[str, Any]]
+    content: list[int]  # declared grams per material
     lots: dict[int, dict[str, Any]]
     model: dict[str, Any]
     years: list[int]
@@ -188,10 +180,13 @@ def read_state(view: StateView, claim_id: int, battery_identifier: str | None = 
     claim = view.struct(CLAIMS, "_claims", [claim_id], f"claim #{claim_id}")
     if claim["status"] == 0:
         raise VerificationFailure(f"claim #{claim_id} does not exist on chain")
-    allocations = view.array_structs(CLAIMS, "_allocations", [claim_id], f"claim #{claim_id} allocations",
-                                     MAX_ALLOCATIONS)
-    content = [view.struct(CLAIMS, "_content", [claim_id, m], f"claim #{claim_id} content {MATERIALS[m]}")
-               for m in range(len(MATERIALS))]
+    count = int(claim["allocationCount"])
+    if count > MAX_ALLOCATIONS:
+        raise VerificationFailure(f"claim #{claim_id} allocations has {count} entries, more than the verifier accepts "
+                                  f"({MAX_ALLOCATIONS})")
+    allocations = [view.struct(CLAIMS, "_allocations", [claim_id, i], f"claim #{claim_id} allocations[{i}]")
+                   for i in range(count)]
+    content = [int(g) for g in view.struct(CLAIMS, "_content", [claim_id], f"claim #{claim_id} content")["contentGrams"]]
     lots: dict[int, dict[str, Any]] = {}
     for a in allocations:
         lot_id = int(a["lotId"])
@@ -233,11 +228,16 @@ def compute_facts(state: LedgerState, batteries_proof: list[bytes] | None = None
     metals_mask = int(model["metals"])
     shares: dict[str, Any] = {}
     share_bps = [0] * len(MATERIALS)
-    for m, content in enumerate(state.content):
-        grams = int(content["contentGrams"])
+    recycled = {(m, feedstock): 0 for m in range(len(MATERIALS)) for feedstock in (0, 1)}
+    for a in state.allocations:  # the recycled grams per metal are the claim's allocations, split by feedstock
+        key = (int(a["material"]), int(a["feedstock"]))
+        if key not in recycled:
+            raise VerificationFailure(f"claim #{state.claim_id} has an allocation of an unknown material or feedstock")
+        recycled[key] += int(a["grams"])
+    for m, grams in enumerate(state.content):
         if grams == 0:
             continue
-        pre, post = int(content["preConsumerGrams"]), int(content["postConsumerGrams"])
+        pre, post = recycled[(m, 0)], recycled[(m, 1)]
         total = (pre + post) * BPS // grams
         pre_bps = pre * BPS // grams
         share_bps[m] = total

@@ -123,7 +123,7 @@ def find_claim(w3: Web3, deployment: Deployment, root: bytes) -> int:
     claims = contract_at(w3, "UsageAttestations", deployment.contracts["UsageAttestations"])
     for claim_id in range(int(claims.functions.claimCount().call()), 0, -1):
         c = claims.functions.claim(claim_id).call()
-        if bytes(c[9]) == root and int(c[1]) == 2:
+        if bytes(c[10]) == root and int(c[1]) == 2:  # batteriesRoot (see IUsageAttestations.Claim), Attested
             return claim_id
     raise LedgerError(f"no attested claim has the batteries root 0x{root.hex()}")
 

@@ -28,9 +28,10 @@ NEEDED: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "UsageAttestations": {
         "_claims": ("claimant", "status", "custodyModel", "openedAt", "decidedAt", "periodStart", "periodEnd",
+                    "allocationCount",
                     "batteryModel", "plant", "batteriesRoot", "evidenceHash"),
         "_allocations": ("lotId", "grams", "material", "feedstock"),
-        "_content": ("contentGrams", "preConsumerGrams", "postConsumerGrams"),
+        "_content": ("contentGrams",),
     },
     "ProductionCertificates": {
         "_lots": ("recycler", "material", "feedstock", "status", "decidedAt"),

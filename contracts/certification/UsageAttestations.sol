@@ -15,11 +15,10 @@ import {Authorities} from "../registry/Authorities.sol";
 /// @title UsageAttestations
 /// @notice Usage claims of certified recycled material and their attestation by MOTIE.
 contract UsageAttestations is IUsageAttestations, RegistryClient {
-    /// @dev Per-metal content of a claim, packed in one slot.
+    /// @dev The metal content a claim declares, per material, four to a slot. The recycled grams per metal are not
+    /// stored: they are the sum of the claim's allocations of that metal, split by feedstock.
     struct Content {
-        uint96 contentGrams;
-        uint80 preConsumerGrams;
-        uint80 postConsumerGrams;
+        uint64[MATERIAL_COUNT] contentGrams;
     }
 
     /// @notice The production certificates this contract consumes from.
@@ -33,8 +32,9 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
 
     uint256 private _claimCount;
     mapping(uint256 claimId => Claim) private _claims;
-    mapping(uint256 claimId => ConsumedAllocation[]) private _allocations;
-    mapping(uint256 claimId => mapping(Material => Content)) private _content;
+    /// @dev Allocations by index, `0 .. claim.allocationCount - 1` (the count lives in the claim's second slot).
+    mapping(uint256 claimId => mapping(uint256 index => ConsumedAllocation)) private _allocations;
+    mapping(uint256 claimId => Content) private _content;
 
     constructor(
         IParticipantRegistry registry_,
@@ -66,10 +66,9 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
             if (lot.periodEnd > request.periodEnd) revert ClaimsLotAfterPeriod(a.lotId, lot.periodEnd, request.periodEnd);
             if (lot.feedstock == Feedstock.PreConsumer) pre[uint8(lot.material)] += a.grams;
             else post[uint8(lot.material)] += a.grams;
-            _allocations[claimId].push(
-                ConsumedAllocation(SafeCast.toUint64(a.lotId), a.grams, lot.material, lot.feedstock)
-            );
+            _allocations[claimId][i] = ConsumedAllocation(SafeCast.toUint64(a.lotId), a.grams, lot.material, lot.feedstock);
         }
+        uint64[MATERIAL_COUNT] storage declared = _content[claimId].contentGrams;
         for (uint256 m = 0; m < MATERIAL_COUNT; ++m) {
             uint256 content = request.contentGrams[m];
             bool contained = metals & (uint8(1) << m) != 0;
@@ -77,13 +76,7 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
             if (!contained && content != 0) revert ClaimsContentNotInModel(Material(m));
             uint256 recycled = pre[m] + post[m];
             if (recycled > content) revert ClaimsAllocationExceedsContent(Material(m), recycled, content);
-            if (content != 0) {
-                _content[claimId][Material(m)] = Content(
-                    SafeCast.toUint96(content),
-                    SafeCast.toUint80(pre[m]),
-                    SafeCast.toUint80(post[m])
-                );
-            }
+            if (content != 0) declared[m] = SafeCast.toUint64(content); // slots of metals not contained stay unwritten
         }
         _claims[claimId] = Claim({
             claimant: claimant,
@@ -93,6 +86,7 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
             decidedAt: 0,
             periodStart: request.periodStart,
             periodEnd: request.periodEnd,
+            allocationCount: SafeCast.toUint16(count),
             batteryModel: request.batteryModel,
             plant: request.plant,
             batteriesRoot: request.batteriesRoot,
@@ -124,9 +118,10 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
         c.status = ClaimStatus.Rejected;
         c.decidedAt = uint40(block.timestamp);
         address claimant = c.claimant;
-        ConsumedAllocation[] storage stored = _allocations[claimId];
-        for (uint256 i = 0; i < stored.length; ++i) {
-            certificates.release(stored[i].lotId, claimant, stored[i].grams, claimId);
+        uint256 count = c.allocationCount;
+        for (uint256 i = 0; i < count; ++i) {
+            ConsumedAllocation storage a = _allocations[claimId][i];
+            certificates.release(a.lotId, claimant, a.grams, claimId);
         }
         emit ClaimRejected(claimId, reasonHash, authority);
     }
@@ -137,24 +132,32 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
     }
 
     /// @inheritdoc IUsageAttestations
-    function allocations(uint256 claimId) external view returns (ConsumedAllocation[] memory) {
-        _existing(claimId);
-        return _allocations[claimId];
+    function allocations(uint256 claimId) external view returns (ConsumedAllocation[] memory list) {
+        uint256 count = _existing(claimId).allocationCount;
+        list = new ConsumedAllocation[](count);
+        for (uint256 i = 0; i < count; ++i) list[i] = _allocations[claimId][i];
     }
 
     /// @inheritdoc IUsageAttestations
     function metalShares(uint256 claimId) public view returns (MetalShare[MATERIAL_COUNT] memory shares) {
-        _existing(claimId);
+        uint256 count = _existing(claimId).allocationCount;
+        uint256[MATERIAL_COUNT] memory pre;
+        uint256[MATERIAL_COUNT] memory post;
+        for (uint256 i = 0; i < count; ++i) {
+            ConsumedAllocation storage a = _allocations[claimId][i];
+            if (a.feedstock == Feedstock.PreConsumer) pre[uint8(a.material)] += a.grams;
+            else post[uint8(a.material)] += a.grams;
+        }
+        uint64[MATERIAL_COUNT] memory content = _content[claimId].contentGrams;
         for (uint256 m = 0; m < MATERIAL_COUNT; ++m) {
-            Content memory c = _content[claimId][Material(m)];
-            if (c.contentGrams == 0) continue;
+            if (content[m] == 0) continue;
             // Floor the total once; pre-consumer is floored, post-consumer is the rest: pre + post = total.
-            uint16 total = uint16((uint256(c.preConsumerGrams) + c.postConsumerGrams) * BPS / c.contentGrams);
-            uint16 preBps = uint16(uint256(c.preConsumerGrams) * BPS / c.contentGrams);
+            uint16 total = uint16((pre[m] + post[m]) * BPS / content[m]);
+            uint16 preBps = uint16(pre[m] * BPS / content[m]);
             shares[m] = MetalShare({
-                contentGrams: c.contentGrams,
-                preConsumerGrams: c.preConsumerGrams,
-                postConsumerGrams: c.postConsumerGrams,
+                contentGrams: content[m],
+                preConsumerGrams: uint128(pre[m]), // at most the content (checked when the claim was opened)
+                postConsumerGrams: uint128(post[m]),
                 shareBps: total,
                 preConsumerBps: preBps,
                 postConsumerBps: total - preBps
@@ -164,10 +167,9 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
 
     /// @inheritdoc IUsageAttestations
     function isTainted(uint256 claimId) public view returns (bool tainted, uint256 revokedLotId) {
-        _existing(claimId);
-        ConsumedAllocation[] storage stored = _allocations[claimId];
-        for (uint256 i = 0; i < stored.length; ++i) {
-            uint256 lotId = stored[i].lotId;
+        uint256 count = _existing(claimId).allocationCount;
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 lotId = _allocations[claimId][i].lotId;
             if (certificates.lotTerms(lotId).status == IProductionCertificates.LotStatus.Revoked) return (true, lotId);
         }
         return (false, 0);

@@ -11,8 +11,8 @@ import {Material, Feedstock, CustodyModel, MATERIAL_COUNT} from "../common/Mater
 /// (only claims of an active cell maker can be attested); a rejection returns exactly the allocated quantities. A
 /// claim that consumed from a revoked lot reads as tainted. Shares are basis points: the total is floored once,
 /// pre-consumer is floored, post-consumer is the rest, so pre + post = total.
-/// Limits: `contentGrams` up to 2^96 - 1 per metal, pre- and post-consumer grams up to 2^80 - 1 per metal and claim
-/// (SafeCast reverts beyond), lot ids up to 2^64 - 1.
+/// Limits: `contentGrams` up to 2^64 - 1 per metal (1.8e13 tonnes), up to 65,535 allocations per claim, lot ids up to
+/// 2^64 - 1 (SafeCast reverts beyond).
 interface IUsageAttestations {
     enum ClaimStatus {
         None,
@@ -50,6 +50,7 @@ interface IUsageAttestations {
         uint40 decidedAt;
         uint64 periodStart;
         uint64 periodEnd;
+        uint16 allocationCount; // allocations are stored per index, see {allocations}
         bytes32 batteryModel;
         bytes32 plant;
         bytes32 batteriesRoot;
