@@ -230,10 +230,10 @@ def compute_facts(state: LedgerState, batteries_proof: list[bytes] | None = None
     share_bps = [0] * len(MATERIALS)
     recycled = {(m, feedstock): 0 for m in range(len(MATERIALS)) for feedstock in (0, 1)}
     for a in state.allocations:  # the recycled grams per metal are the claim's allocations, split by feedstock
-        key = (int(a["material"]), int(a["feedstock"]))
-        if key not in recycled:
+        kind = (int(a["material"]), int(a["feedstock"]))
+        if kind not in recycled:
             raise VerificationFailure(f"claim #{state.claim_id} has an allocation of an unknown material or feedstock")
-        recycled[key] += int(a["grams"])
+        recycled[kind] += int(a["grams"])
     for m, grams in enumerate(state.content):
         if grams == 0:
             continue
