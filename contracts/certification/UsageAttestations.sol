@@ -68,7 +68,6 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
             else post[uint8(lot.material)] += a.grams;
             _allocations[claimId][i] = ConsumedAllocation(SafeCast.toUint64(a.lotId), a.grams, lot.material, lot.feedstock);
         }
-        uint64[MATERIAL_COUNT] storage declared = _content[claimId].contentGrams;
         for (uint256 m = 0; m < MATERIAL_COUNT; ++m) {
             uint256 content = request.contentGrams[m];
             bool contained = metals & (uint8(1) << m) != 0;
@@ -76,7 +75,8 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
             if (!contained && content != 0) revert ClaimsContentNotInModel(Material(m));
             uint256 recycled = pre[m] + post[m];
             if (recycled > content) revert ClaimsAllocationExceedsContent(Material(m), recycled, content);
-            if (content != 0) declared[m] = SafeCast.toUint64(content); // slots of metals not contained stay unwritten
+            // Slots of metals not contained stay unwritten.
+            if (content != 0) _content[claimId].contentGrams[m] = SafeCast.toUint64(content);
         }
         _claims[claimId] = Claim({
             claimant: claimant,
@@ -141,8 +141,8 @@ contract UsageAttestations is IUsageAttestations, RegistryClient {
     /// @inheritdoc IUsageAttestations
     function metalShares(uint256 claimId) public view returns (MetalShare[MATERIAL_COUNT] memory shares) {
         uint256 count = _existing(claimId).allocationCount;
-        uint256[MATERIAL_COUNT] memory pre;
-        uint256[MATERIAL_COUNT] memory post;
+        uint256[] memory pre = new uint256[](MATERIAL_COUNT);
+        uint256[] memory post = new uint256[](MATERIAL_COUNT);
         for (uint256 i = 0; i < count; ++i) {
             ConsumedAllocation storage a = _allocations[claimId][i];
             if (a.feedstock == Feedstock.PreConsumer) pre[uint8(a.material)] += a.grams;
