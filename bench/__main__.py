@@ -1,17 +1,17 @@
-"""Runs the benchmarks: ``python -m bench [gas|passports|oracles|api|verify|network|market|all] [--rpc URL] [--quick]``
+"""Runs the benchmarks: ``python -m bench [gas|passports|evaluations|oracles|api|verify|network|market|all] [--rpc URL] [--quick]``
 (``make bench``)."""
 
 import argparse
 
 from rich.console import Console
 
-from bench import api, gas, market, network, oracles, passports, verify
+from bench import api, evaluations, gas, market, network, oracles, passports, verify
 from chain_client.anvil import AnvilNode
 from chain_client.backends import EmbeddedBackend, RpcBackend
 
 parser = argparse.ArgumentParser(prog="python -m bench")
 parser.add_argument("which", nargs="?", default="all",
-                    choices=["gas", "passports", "oracles", "api", "verify", "network", "market", "all"])
+                    choices=["gas", "passports", "evaluations", "oracles", "api", "verify", "network", "market", "all"])
 parser.add_argument("--rpc", help="measure gas on this JSON-RPC node instead of the embedded chain")
 parser.add_argument("--anvil", action="store_true", help="measure gas on a local anvil node started for the run")
 parser.add_argument("--quick", action="store_true", help="imports of 100,000 only, one run; 100 network acts")
@@ -25,6 +25,8 @@ if args.which in ("gas", "all"):
         gas.run(EmbeddedBackend() if args.rpc is None else RpcBackend(args.rpc), console)
 if args.which in ("passports", "all"):
     passports.run(console, [100_000] if args.quick else [100_000, 1_000_000], 1 if args.quick else 3)
+if args.which in ("evaluations", "all"):
+    evaluations.run(console)
 if args.which in ("verify", "all"):
     verify.run(console, 100 if args.quick else 1_000, 1_000)
 if args.which in ("oracles", "all"):
