@@ -173,6 +173,9 @@ def read_state(view: StateView, claim_id: int, battery_identifier: str | None = 
         if battery["status"] != 0 and batch_id is not None:
             raise VerificationFailure(f"battery {battery_identifier} has its own record: a bundle names no batch "
                                       "for it")
+        if battery["status"] != 0:  # the record stores its model's number; the model id is one slot away
+            battery["modelId"] = view.value(PASSPORTS, "_modelIds", [int(battery["model"])],
+                                            f"battery {battery_identifier} model")
         if batch_id is not None:
             batch = view.struct(PASSPORTS, "_batches", [batch_id], f"batch #{batch_id}")
             if batch["manufacturer"] == 0:

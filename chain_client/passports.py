@@ -164,8 +164,23 @@ class Passports(ContractClient):
 
     @decodes_reverts
     def battery(self, battery: bytes) -> Battery:
+        """The record of ``battery``; its ``record_hash`` (the hash of the latest restricted record) is the evidence
+        hash of its latest history entry, which the chain keeps in that event rather than in storage."""
         b = self.contract.functions.battery(battery).call()
-        return Battery(battery, b[0], BatteryStatus(b[1]), b[2], b[3], b[4], bytes(b[5]), bytes(b[6]), bytes(b[7]))
+        return Battery(battery, b[0], BatteryStatus(b[1]), b[2], b[3], b[4], bytes(b[5]), bytes(b[6]),
+                       self.record_hash(battery, int(b[3])))
+
+    @decodes_reverts
+    def status_of(self, battery: bytes) -> BatteryStatus:
+        return BatteryStatus(self.contract.functions.statusOf(battery).call())
+
+    def record_hash(self, battery: bytes, sequence: int, from_block: int = 0) -> bytes:
+        """The evidence hash of history entry ``sequence`` of ``battery`` (zero for none)."""
+        if sequence == 0:
+            return ZERO32
+        logs = self.contract.events.BatteryEventRecorded().get_logs(
+            from_block=from_block, argument_filters={"batteryId": battery, "sequence": sequence})
+        return bytes(logs[-1]["args"]["evidenceHash"]) if logs else ZERO32
 
     @decodes_reverts
     def batch(self, batch_id: int) -> Batch:

@@ -22,9 +22,10 @@ from eth_hash.auto import keccak
 #: ``"value"`` stands for a mapping or variable whose value is not a struct.
 NEEDED: dict[str, dict[str, tuple[str, ...]]] = {
     "BatteryPassports": {
-        "_batteries": ("operator", "status", "closed", "sequence", "updatedAt", "modelId"),
+        "_batteries": ("operator", "status", "closed", "sequence", "updatedAt", "model"),
         "_models": ("manufacturer", "category", "metals", "externalStorageOnly", "ratedEnergyWh", "dataHash"),
         "_batches": ("manufacturer", "count", "anchoredAt", "modelId", "root"),
+        "_modelIds": ("value",),
     },
     "UsageAttestations": {
         "_claims": ("claimant", "status", "custodyModel", "openedAt", "decidedAt", "periodStart", "periodEnd",

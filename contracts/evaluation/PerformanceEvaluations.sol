@@ -39,12 +39,23 @@ contract PerformanceEvaluations is IPerformanceEvaluations, RegistryClient, EIP7
         bool revoked;
     }
 
+    /// @dev A battery's latest evaluation as stored: one slot for what the rules read, one for the report's digest.
+    /// The evaluator is not stored: a device belongs to one evaluator for good ({Device}). The measured values
+    /// beyond the state of health are in the signed report (calldata of the recording transaction) and the event.
+    struct StoredEvaluation {
+        Grade grade;
+        uint16 policyVersion;
+        uint16 stateOfHealthBps;
+        uint40 measuredAt;
+        address device;
+        bytes32 reportDigest;
+    }
+
     /// @notice The battery record whose in-service batteries are evaluated.
     IBatteryPassports public immutable passports;
 
     mapping(address device => Device) private _devices;
-    mapping(bytes32 batteryId => Evaluation) private _evaluations;
-    mapping(bytes32 digest => bool) private _recorded;
+    mapping(bytes32 batteryId => StoredEvaluation) private _evaluations;
     GradingPolicy[] private _policies;
 
     constructor(
@@ -91,8 +102,8 @@ contract PerformanceEvaluations is IPerformanceEvaluations, RegistryClient, EIP7
     /// @inheritdoc IPerformanceEvaluations
     function submitReport(MeasurementReport calldata report, bytes calldata signature) external {
         bytes32 digest = reportDigest(report);
-        if (_recorded[digest]) revert EvaluationDuplicateReport(digest);
-        _record(report, signature, digest);
+        if (_evaluations[report.batteryId].reportDigest == digest) revert EvaluationDuplicateReport(digest);
+        _record(report, signature, digest, false, address(0));
     }
 
     /// @inheritdoc IPerformanceEvaluations
@@ -101,10 +112,14 @@ contract PerformanceEvaluations is IPerformanceEvaluations, RegistryClient, EIP7
         returns (uint256 recorded)
     {
         if (reports.length != signatures.length) revert EvaluationLengthMismatch(reports.length, signatures.length);
+        address checked; // the device whose evaluator this batch already found active (the registry cannot change here)
         for (uint256 i = 0; i < reports.length; ++i) {
-            bytes32 digest = reportDigest(reports[i]);
-            if (_recorded[digest]) continue;
-            _record(reports[i], signatures[i], digest);
+            MeasurementReport calldata r = reports[i];
+            bytes32 digest = reportDigest(r);
+            if (_evaluations[r.batteryId].reportDigest == digest) continue; // recorded, and still the latest
+            address device = _record(r, signatures[i], digest, true, checked);
+            if (device == address(0)) continue; // its nonce was used: recorded before (since superseded)
+            checked = device;
             ++recorded;
         }
     }
@@ -142,7 +157,9 @@ contract PerformanceEvaluations is IPerformanceEvaluations, RegistryClient, EIP7
 
     /// @inheritdoc IPerformanceEvaluations
     function evaluation(bytes32 batteryId) external view returns (Evaluation memory) {
-        return _evaluations[batteryId];
+        StoredEvaluation storage e = _evaluations[batteryId];
+        return Evaluation(e.grade, e.policyVersion, e.stateOfHealthBps, e.measuredAt, _devices[e.device].evaluator,
+            e.device, e.reportDigest);
     }
 
     /// @inheritdoc IPerformanceEvaluations
@@ -168,7 +185,7 @@ contract PerformanceEvaluations is IPerformanceEvaluations, RegistryClient, EIP7
 
     /// @inheritdoc IPerformanceEvaluations
     function checkRemovable(bytes32 batteryId) external view {
-        Evaluation storage e = _counting(batteryId);
+        StoredEvaluation storage e = _counting(batteryId);
         if (block.timestamp > e.measuredAt + _policies[e.policyVersion - 1].validitySeconds) {
             revert EvaluationRequired(batteryId);
         }
@@ -176,54 +193,57 @@ contract PerformanceEvaluations is IPerformanceEvaluations, RegistryClient, EIP7
 
     /// @inheritdoc IPerformanceEvaluations
     function checkSecondLife(bytes32 batteryId, IBatteryPassports.BatteryStatus path) external view {
-        Evaluation storage e = _counting(batteryId);
+        StoredEvaluation storage e = _counting(batteryId);
         GradingPolicy storage p = _policies[_policies.length - 1];
         Grade grade = e.grade;
         uint8 allowed = grade == Grade.Upper ? p.upperPaths : grade == Grade.Middle ? p.middlePaths : p.lowerPaths;
         if (allowed & (uint8(1) << uint8(path)) == 0) revert EvaluationGradeForbids(batteryId, grade, path);
     }
 
-    /// @dev An evaluation is never replaced by an older measurement.
-    function _requireNotOutdated(bytes32 batteryId, uint64 measuredAt) private view {
-        uint64 recordedAt = _evaluations[batteryId].measuredAt;
-        if (measuredAt < recordedAt) revert EvaluationOutdatedReport(batteryId, recordedAt, measuredAt);
-    }
-
     /// @dev The battery's evaluation, which must exist and still count (evaluator active, device not revoked).
-    function _counting(bytes32 batteryId) private view returns (Evaluation storage e) {
+    function _counting(bytes32 batteryId) private view returns (StoredEvaluation storage e) {
         e = _evaluations[batteryId];
         if (e.grade == Grade.None) revert EvaluationRequired(batteryId);
-        if (_devices[e.device].revoked || !registry.isActive(e.evaluator, _EVALUATOR)) {
-            revert EvaluationNotCounting(batteryId, e.evaluator, e.device);
+        Device storage d = _devices[e.device];
+        if (d.revoked || !registry.isActive(d.evaluator, _EVALUATOR)) {
+            revert EvaluationNotCounting(batteryId, d.evaluator, e.device);
         }
     }
 
-    function _record(MeasurementReport calldata r, bytes calldata signature, bytes32 digest) private {
+    /// @dev Records report `r` (EIP-712 digest `digest`) and returns its device. In a batch (`inBatch`; `checked` is
+    /// the device whose evaluator the batch already found active), a report whose device nonce is already used
+    /// returns zero instead: the device's reports are taken in nonce order, so it was recorded before.
+    function _record(MeasurementReport calldata r, bytes calldata signature, bytes32 digest, bool inBatch,
+        address checked) private returns (address device)
+    {
+        if (inBatch) {
+            device = ECDSA.recover(digest, signature);
+            if (r.nonce < nonces(device)) return address(0);
+        }
         if (block.timestamp > r.deadline) revert EvaluationExpiredReport(r.deadline);
-        address device = ECDSA.recover(digest, signature);
+        if (!inBatch) device = ECDSA.recover(digest, signature);
         Device storage d = _devices[device];
-        if (d.evaluator == address(0) || d.revoked) revert EvaluationUnknownDevice(device);
-        registry.checkActive(d.evaluator, _EVALUATOR);
+        address evaluator = d.evaluator;
+        if (evaluator == address(0) || d.revoked) revert EvaluationUnknownDevice(device);
+        if (device != checked) registry.checkActive(evaluator, _EVALUATOR);
         _useCheckedNonce(device, r.nonce);
         if (r.stateOfHealthBps > BPS) revert EvaluationImpossibleValue("stateOfHealthBps", r.stateOfHealthBps);
         if (r.measuredAt > block.timestamp) revert EvaluationImpossibleValue("measuredAt", r.measuredAt);
-        if (passports.battery(r.batteryId).status != IBatteryPassports.BatteryStatus.InService) {
+        if (passports.statusOf(r.batteryId) != IBatteryPassports.BatteryStatus.InService) {
             revert EvaluationBatteryNotInService(r.batteryId);
         }
-        _requireNotOutdated(r.batteryId, r.measuredAt);
+        _store(r, digest, device, evaluator);
+    }
+
+    /// @dev Grades `r` under the current policy and makes it the battery's evaluation, unless it is older.
+    function _store(MeasurementReport calldata r, bytes32 digest, address device, address evaluator) private {
+        uint40 recordedAt = _evaluations[r.batteryId].measuredAt;
+        if (r.measuredAt < recordedAt) revert EvaluationOutdatedReport(r.batteryId, recordedAt, r.measuredAt);
         uint16 version = uint16(_policies.length);
         Grade grade = gradeOf(r, version);
-        _recorded[digest] = true;
-        _evaluations[r.batteryId] = Evaluation(
-            grade,
-            version,
-            r.stateOfHealthBps,
-            r.measuredAt,
-            d.evaluator,
-            device,
-            digest
-        );
-        emit BatteryEvaluated(r.batteryId, grade, version, d.evaluator, device, digest, r.stateOfHealthBps, r.measuredAt);
+        _evaluations[r.batteryId] =
+            StoredEvaluation(grade, version, r.stateOfHealthBps, uint40(r.measuredAt), device, digest);
+        emit BatteryEvaluated(r.batteryId, grade, version, evaluator, device, digest, r.stateOfHealthBps, r.measuredAt);
     }
 
     function _setPolicy(GradingPolicy memory p) private returns (uint16 version) {

@@ -64,17 +64,17 @@ interface IBatteryPassports {
         bytes32 dataHash; // hash of the off-chain batch file
     }
 
-    /// @notice A battery's record.
+    /// @notice A battery's record. The hash of its latest restricted record (legitimate-interest and authority
+    /// tiers) is the `evidenceHash` of its {BatteryEventRecorded} number `sequence`: events carry it, storage does not.
     struct Battery {
         address operator; // the responsible economic operator now
         BatteryStatus status;
         bool closed; // true once a second-life passport replaced this one, or the battery was recycled
-        uint32 sequence; // number of recorded events so far; history entries are numbered 1..sequence
+        uint32 sequence; // number of recorded events so far (at most 65,535); history entries are numbered 1..sequence
         uint40 updatedAt;
         bytes32 modelId;
         bytes32 link; // InService: VIN hash; second-life original: successor id; successor: original id;
-        // Recycled: the certificate lot id
-        bytes32 recordHash; // hash of the latest restricted record (legitimate-interest and authority tiers)
+        // Recycled: the certificate lot id; installed: the site hash
     }
 
     error PassportUnknownModel(bytes32 modelId);
@@ -175,6 +175,9 @@ interface IBatteryPassports {
     function model(bytes32 modelId) external view returns (Model memory);
 
     function battery(bytes32 batteryId) external view returns (Battery memory);
+
+    /// @notice The status of a battery (None if it has no record): {battery} in one storage read.
+    function statusOf(bytes32 batteryId) external view returns (BatteryStatus);
 
     function batch(uint256 batchId) external view returns (Batch memory);
 

@@ -36,11 +36,48 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
     /// @notice Safety inspections (used-battery moves and installations need a pass); zero until wired.
     ISafetyInspections public inspections;
 
+    /// @dev A model as stored: what a battery registration reads (maker, number) in the first slot.
+    struct ModelRecord {
+        address manufacturer;
+        BatteryCategory category;
+        uint8 metals;
+        bool externalStorageOnly;
+        uint32 ratedEnergyWh;
+        uint24 number; // 1, 2, ...: the key of {_modelIds}, what a battery record stores instead of the model id
+        bytes32 dataHash;
+        uint40 registeredAt;
+    }
+
+    /// @dev A battery as stored: one slot written at registration; `link` only once an act sets one. The hash of the
+    /// latest restricted record is not stored: each {BatteryEventRecorded} carries it (`evidenceHash`).
+    struct BatteryRecord {
+        address operator;
+        BatteryStatus status;
+        bool closed;
+        uint16 sequence;
+        uint40 updatedAt;
+        uint24 model; // the model's number ({ModelRecord.number})
+        bytes32 link;
+    }
+
+    /// @dev A batch as stored: its maker and model number in the slot a materialization reads first.
+    struct BatchRecord {
+        address manufacturer;
+        uint32 count;
+        uint40 anchoredAt;
+        uint24 model;
+        bytes32 modelId;
+        bytes32 root;
+        bytes32 dataHash;
+    }
+
     mapping(bytes32 prefixHash => address holder) private _issuers;
-    mapping(bytes32 modelId => Model) private _models;
-    mapping(bytes32 batteryId => Battery) private _batteries;
-    mapping(uint256 batchId => Batch) private _batches;
+    mapping(bytes32 modelId => ModelRecord) private _models;
+    mapping(bytes32 batteryId => BatteryRecord) private _batteries;
+    mapping(uint256 batchId => BatchRecord) private _batches;
     uint256 private _batchCount;
+    mapping(uint256 number => bytes32 modelId) private _modelIds;
+    uint256 private _modelCount;
 
     constructor(IParticipantRegistry registry_, IProductionCertificates certificates_, address trustedForwarder)
         RegistryClient(registry_, trustedForwarder)
@@ -82,43 +119,45 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
         if (spec.metals == 0 || spec.metals & ~_ALL_METALS != 0 || spec.ratedEnergyWh == 0) {
             revert PassportInvalidModel(modelId);
         }
-        _models[modelId] = Model(maker, spec.category, uint40(block.timestamp), spec.metals,
-            spec.externalStorageOnly, spec.ratedEnergyWh, spec.dataHash);
+        uint24 number = uint24(++_modelCount); // reverts past 2^24 - 1 models
+        _modelIds[number] = modelId;
+        _models[modelId] = ModelRecord(maker, spec.category, spec.metals, spec.externalStorageOnly,
+            spec.ratedEnergyWh, number, spec.dataHash, uint40(block.timestamp));
         emit ModelRegistered(modelId, maker, spec.category, spec.dataHash);
     }
 
     /// @inheritdoc IBatteryPassports
     function registerBattery(string calldata identifier, bytes32 modelId, bytes32 recordHash) external {
         address maker = _participant(_MAKER);
-        _requireOwnModel(modelId, maker);
-        _create(_issuedId(identifier, maker), modelId, maker, BatteryStatus.Original, bytes32(0), recordHash, 0);
+        uint24 number = _requireOwnModel(modelId, maker);
+        _create(_issuedId(identifier, maker), modelId, number, maker, BatteryStatus.Original, bytes32(0), recordHash, 0);
     }
 
     /// @inheritdoc IBatteryPassports
     function anchorBatch(bytes32 modelId, bytes32 root, uint32 count, bytes32 dataHash) external returns (uint256 batchId) {
         address maker = _participant(_MAKER);
-        _requireOwnModel(modelId, maker);
+        uint24 number = _requireOwnModel(modelId, maker);
         if (count == 0 || root == bytes32(0)) revert PassportEmptyBatch();
         batchId = ++_batchCount;
-        _batches[batchId] = Batch(maker, count, uint64(block.timestamp), modelId, root, dataHash);
+        _batches[batchId] = BatchRecord(maker, count, uint40(block.timestamp), number, modelId, root, dataHash);
         emit BatchAnchored(batchId, modelId, maker, count, root, dataHash);
     }
 
     /// @inheritdoc IBatteryPassports
     function materialize(uint256 batchId, string calldata identifier, bytes32[] calldata proof) external {
-        Batch storage b = _batches[batchId];
+        BatchRecord storage b = _batches[batchId];
         address manufacturer = b.manufacturer;
         if (manufacturer == address(0)) revert PassportUnknownBatch(batchId);
         bytes32 batteryId = _issuedId(identifier, manufacturer);
         if (!MerkleProof.verifyCalldata(proof, b.root, _leaf(batteryId))) revert PassportInvalidProof(batchId, batteryId);
-        _create(batteryId, b.modelId, manufacturer, BatteryStatus.Original, bytes32(0), b.dataHash, batchId);
+        _create(batteryId, b.modelId, b.model, manufacturer, BatteryStatus.Original, bytes32(0), b.dataHash, batchId);
     }
 
     // ---------------------------------------------------------------------------------------------- life cycle
 
     /// @inheritdoc IBatteryPassports
     function transferCustody(bytes32 batteryId, address to, bytes32 evidenceHash) external {
-        (Battery storage b, address actor) = _operated(batteryId, _HANDLERS);
+        (BatteryRecord storage b, address actor) = _operated(batteryId, _HANDLERS);
         registry.checkActive(to, _HANDLERS);
         BatteryStatus s = b.status;
         if (b.closed || s == BatteryStatus.Recycled) revert PassportInvalidTransition(batteryId, s, s);
@@ -126,22 +165,22 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
             inspections.checkValid(batteryId, ISafetyInspections.Kind.PreDistribution);
         }
         b.operator = to;
-        _record(batteryId, b, actor, b.status, b.link, evidenceHash);
+        _record(batteryId, b, actor, s, b.link, false, evidenceHash);
     }
 
     /// @inheritdoc IBatteryPassports
     function putInService(bytes32 batteryId, bytes32 vinHash, bytes32 evidenceHash) external {
-        (Battery storage b, address actor) = _operated(batteryId, _EV_MAKER);
+        (BatteryRecord storage b, address actor) = _operated(batteryId, _EV_MAKER);
         _transition(batteryId, b, BatteryStatus.Original, BatteryStatus.InService);
-        _record(batteryId, b, actor, BatteryStatus.InService, vinHash, evidenceHash);
+        _record(batteryId, b, actor, BatteryStatus.InService, vinHash, true, evidenceHash);
     }
 
     /// @inheritdoc IBatteryPassports
     function markRemoved(bytes32 batteryId, bytes32 evidenceHash) external {
-        (Battery storage b, address actor) = _operated(batteryId, _EV_MAKER | _DISMANTLER);
+        (BatteryRecord storage b, address actor) = _operated(batteryId, _EV_MAKER | _DISMANTLER);
         _transition(batteryId, b, BatteryStatus.InService, BatteryStatus.Removed);
         if (address(evaluations) != address(0)) evaluations.checkRemovable(batteryId);
-        _record(batteryId, b, actor, BatteryStatus.Removed, b.link, evidenceHash);
+        _record(batteryId, b, actor, BatteryStatus.Removed, b.link, false, evidenceHash);
     }
 
     /// @inheritdoc IBatteryPassports
@@ -152,56 +191,51 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
         BatteryStatus status,
         bytes32 evidenceHash
     ) external {
-        (Battery storage b, address actor) = _operated(batteryId, _REUSE);
+        (BatteryRecord storage b, address actor) = _operated(batteryId, _REUSE);
         if (status != BatteryStatus.Reused && status != BatteryStatus.Repurposed && status != BatteryStatus.Remanufactured) {
             revert PassportInvalidTransition(batteryId, b.status, status);
         }
         _transition(batteryId, b, BatteryStatus.Removed, status);
         if (address(evaluations) != address(0)) evaluations.checkSecondLife(batteryId, status);
         bytes32 successorId = _issuedId(successorIdentifier, actor);
-        bytes32 modelId = b.modelId;
-        if (successorModel != bytes32(0)) {
-            _requireOwnModel(successorModel, actor);
-            modelId = successorModel;
-        }
         b.closed = true;
-        _record(batteryId, b, actor, status, successorId, evidenceHash);
-        _create(successorId, modelId, actor, status, batteryId, evidenceHash, 0);
+        _record(batteryId, b, actor, status, successorId, true, evidenceHash);
+        _createSuccessor(successorId, successorModel, b.model, actor, status, batteryId, evidenceHash);
     }
 
     /// @inheritdoc IBatteryPassports
     function markWaste(bytes32 batteryId, bytes32 evidenceHash) external {
-        (Battery storage b, address actor) = _operated(batteryId, _HANDLERS);
+        (BatteryRecord storage b, address actor) = _operated(batteryId, _HANDLERS);
         BatteryStatus s = b.status;
         bool allowed = !b.closed &&
             (s == BatteryStatus.Removed || s == BatteryStatus.Reused || s == BatteryStatus.Repurposed ||
                 s == BatteryStatus.Remanufactured);
         if (!allowed) revert PassportInvalidTransition(batteryId, s, BatteryStatus.Waste);
         b.status = BatteryStatus.Waste;
-        _record(batteryId, b, actor, BatteryStatus.Waste, b.link, evidenceHash);
+        _record(batteryId, b, actor, BatteryStatus.Waste, b.link, false, evidenceHash);
     }
 
     /// @inheritdoc IBatteryPassports
     function markRecycled(bytes32 batteryId, uint256 lotId, bytes32 evidenceHash) external {
-        (Battery storage b, address actor) = _operated(batteryId, _RECYCLER);
+        (BatteryRecord storage b, address actor) = _operated(batteryId, _RECYCLER);
         _transition(batteryId, b, BatteryStatus.Waste, BatteryStatus.Recycled);
         IProductionCertificates.Lot memory lot = certificates.lot(lotId);
         if (lot.recycler != actor || lot.status != IProductionCertificates.LotStatus.Certified) {
             revert PassportLotMismatch(lotId, actor);
         }
         b.closed = true;
-        _record(batteryId, b, actor, BatteryStatus.Recycled, bytes32(lotId), evidenceHash);
+        _record(batteryId, b, actor, BatteryStatus.Recycled, bytes32(lotId), true, evidenceHash);
     }
 
     /// @inheritdoc IBatteryPassports
     function recordInstallation(bytes32 batteryId, bytes32 siteHash, bytes32 evidenceHash) external {
-        (Battery storage b, address actor) = _operated(batteryId, _REUSE);
+        (BatteryRecord storage b, address actor) = _operated(batteryId, _REUSE);
         BatteryStatus s = b.status;
         if (b.closed || !_isUsed(s) || s == BatteryStatus.Removed) revert PassportInvalidTransition(batteryId, s, s);
         if (address(inspections) != address(0)) {
             inspections.checkValid(batteryId, ISafetyInspections.Kind.PostDistribution);
         }
-        _record(batteryId, b, actor, s, siteHash, evidenceHash);
+        _record(batteryId, b, actor, s, siteHash, true, evidenceHash);
     }
 
     /// @inheritdoc IBatteryPassports
@@ -222,17 +256,28 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
 
     /// @inheritdoc IBatteryPassports
     function model(bytes32 modelId) external view returns (Model memory) {
-        return _models[modelId];
+        ModelRecord storage m = _models[modelId];
+        return Model(m.manufacturer, m.category, m.registeredAt, m.metals, m.externalStorageOnly, m.ratedEnergyWh,
+            m.dataHash);
     }
 
     /// @inheritdoc IBatteryPassports
     function battery(bytes32 batteryId) external view returns (Battery memory) {
-        return _batteries[batteryId];
+        BatteryRecord storage b = _batteries[batteryId];
+        uint24 number = b.model;
+        return Battery(b.operator, b.status, b.closed, b.sequence, b.updatedAt,
+            number == 0 ? bytes32(0) : _modelIds[number], b.link);
+    }
+
+    /// @inheritdoc IBatteryPassports
+    function statusOf(bytes32 batteryId) external view returns (BatteryStatus) {
+        return _batteries[batteryId].status;
     }
 
     /// @inheritdoc IBatteryPassports
     function batch(uint256 batchId) external view returns (Batch memory) {
-        return _batches[batchId];
+        BatchRecord storage b = _batches[batchId];
+        return Batch(b.manufacturer, b.count, b.anchoredAt, b.modelId, b.root, b.dataHash);
     }
 
     /// @inheritdoc IBatteryPassports
@@ -283,15 +328,21 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
             s == BatteryStatus.Remanufactured;
     }
 
-    function _requireOwnModel(bytes32 modelId, address maker) private view {
-        address manufacturer = _models[modelId].manufacturer;
+    /// @dev The number of `maker`'s model `modelId`.
+    function _requireOwnModel(bytes32 modelId, address maker) private view returns (uint24 number) {
+        ModelRecord storage m = _models[modelId];
+        address manufacturer = m.manufacturer;
         if (manufacturer == address(0)) revert PassportUnknownModel(modelId);
         if (manufacturer != maker) revert PassportNotManufacturer(modelId, maker);
+        return m.number;
     }
 
+    /// @dev Opens the record of `batteryId` (model `modelId`, number `number`) with its first history entry, in one
+    /// storage write (two when `link` is set).
     function _create(
         bytes32 batteryId,
         bytes32 modelId,
+        uint24 number,
         address operator,
         BatteryStatus status,
         bytes32 link,
@@ -299,40 +350,58 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
         uint256 batchId
     ) private {
         if (batteryId == bytes32(0)) revert PassportZeroId();
-        Battery storage b = _batteries[batteryId];
+        BatteryRecord storage b = _batteries[batteryId];
         if (b.status != BatteryStatus.None) revert PassportBatteryExists(batteryId);
-        b.operator = operator;
-        b.status = status;
-        b.modelId = modelId;
+        (b.operator, b.status, b.sequence, b.updatedAt, b.model) = (operator, status, 1, uint40(block.timestamp), number);
+        if (link != bytes32(0)) b.link = link;
         emit BatteryRegistered(batteryId, modelId, operator, batchId);
-        _record(batteryId, b, _msgSender(), status, link, recordHash);
+        emit BatteryEventRecorded(batteryId, 1, status, _msgSender(), operator, link, recordHash);
     }
 
-    function _operated(bytes32 batteryId, uint32 roles) private view returns (Battery storage b, address actor) {
+    /// @dev Opens the second-life passport `successorId` of `original` (model number `originalModel`), of
+    /// `successorModel` (a model of `actor`), or of the original's model when that is zero.
+    function _createSuccessor(
+        bytes32 successorId,
+        bytes32 successorModel,
+        uint24 originalModel,
+        address actor,
+        BatteryStatus status,
+        bytes32 original,
+        bytes32 evidenceHash
+    ) private {
+        uint24 number = originalModel;
+        bytes32 modelId = successorModel;
+        if (modelId != bytes32(0)) number = _requireOwnModel(modelId, actor);
+        else modelId = _modelIds[number];
+        _create(successorId, modelId, number, actor, status, original, evidenceHash, 0);
+    }
+
+    function _operated(bytes32 batteryId, uint32 roles) private view returns (BatteryRecord storage b, address actor) {
         actor = _participant(roles);
         b = _batteries[batteryId];
         if (b.status == BatteryStatus.None) revert PassportUnknownBattery(batteryId);
         if (b.operator != actor) revert PassportNotOperator(batteryId, actor, b.operator);
     }
 
-    function _transition(bytes32 batteryId, Battery storage b, BatteryStatus from, BatteryStatus to) private {
+    function _transition(bytes32 batteryId, BatteryRecord storage b, BatteryStatus from, BatteryStatus to) private {
         if (b.status != from || b.closed) revert PassportInvalidTransition(batteryId, b.status, to);
         b.status = to;
     }
 
+    /// @dev Appends a history entry: sequence and time in the record; `link` written when `setLink` (an act that
+    /// keeps the current link passes it with `setLink` false); the evidence hash in the event only.
     function _record(
         bytes32 batteryId,
-        Battery storage b,
+        BatteryRecord storage b,
         address actor,
         BatteryStatus status,
         bytes32 link,
+        bool setLink,
         bytes32 evidenceHash
     ) private {
-        uint32 sequence = b.sequence + 1;
-        b.sequence = sequence;
-        b.updatedAt = uint40(block.timestamp);
-        b.link = link;
-        b.recordHash = evidenceHash;
+        uint16 sequence = b.sequence + 1; // reverts past 65,535 entries
+        (b.sequence, b.updatedAt) = (sequence, uint40(block.timestamp));
+        if (setLink) b.link = link;
         emit BatteryEventRecorded(batteryId, sequence, status, actor, b.operator, link, evidenceHash);
     }
 }

@@ -215,7 +215,7 @@ function hexList(value, where, size) {
 // ------------------------------------------------------------------------------------------------------ trust
 
 // The variables and fields the verifier reads (chain_client/storage_slots.py NEEDED; a test checks they agree).
-export const NEEDED = {"BatteryPassports": {"_batteries": ["operator", "status", "closed", "sequence", "updatedAt", "modelId"], "_models": ["manufacturer", "category", "metals", "externalStorageOnly", "ratedEnergyWh", "dataHash"], "_batches": ["manufacturer", "count", "anchoredAt", "modelId", "root"]}, "UsageAttestations": {"_claims": ["claimant", "status", "custodyModel", "openedAt", "decidedAt", "periodStart", "periodEnd", "allocationCount", "batteryModel", "plant", "batteriesRoot", "evidenceHash"], "_allocations": ["lotId", "grams", "material", "feedstock"], "_content": ["contentGrams"]}, "ProductionCertificates": {"_lots": ["recycler", "material", "feedstock", "status", "decidedAt"]}, "RecycledContentTargets": {"_milestones": ["effectiveFrom", "minimumBps"], "_years": ["value"], "_scopeFrom": ["value"], "_custodyCounts": ["value"], "_industrialThresholdWh": ["value"]}};
+export const NEEDED = {"BatteryPassports": {"_batteries": ["operator", "status", "closed", "sequence", "updatedAt", "model"], "_models": ["manufacturer", "category", "metals", "externalStorageOnly", "ratedEnergyWh", "dataHash"], "_batches": ["manufacturer", "count", "anchoredAt", "modelId", "root"], "_modelIds": ["value"]}, "UsageAttestations": {"_claims": ["claimant", "status", "custodyModel", "openedAt", "decidedAt", "periodStart", "periodEnd", "allocationCount", "batteryModel", "plant", "batteriesRoot", "evidenceHash"], "_allocations": ["lotId", "grams", "material", "feedstock"], "_content": ["contentGrams"]}, "ProductionCertificates": {"_lots": ["recycler", "material", "feedstock", "status", "decidedAt"]}, "RecycledContentTargets": {"_milestones": ["effectiveFrom", "minimumBps"], "_years": ["value"], "_scopeFrom": ["value"], "_custodyCounts": ["value"], "_industrialThresholdWh": ["value"]}};
 const smallInt = (v, low = 0, high = 2 ** 32) => typeof v === "number" && Number.isInteger(v) && v >= low && v <= high;
 
 // Every variable of the layout has the shape the state reader uses (so a bad trust file fails, not crashes).
@@ -581,6 +581,9 @@ function readState(view, claimId, identifier, batchId) {
     }
     if (battery.status !== 0n && batchId !== null) {
       throw fail(`battery ${identifier} has its own record: a bundle names no batch for it`);
+    }
+    if (battery.status !== 0n) { // the record stores its model's number; the model id is one slot away
+      battery.modelId = view.value(PASSPORTS, "_modelIds", [battery.model], `battery ${identifier} model`);
     }
     if (batchId !== null) {
       batch = view.struct(PASSPORTS, "_batches", [BigInt(batchId)], `batch #${batchId}`);
