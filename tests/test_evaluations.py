@@ -129,6 +129,27 @@ def test_a_batch_is_all_or_nothing_and_idempotent(in_service: World) -> None:
     assert all(ev.evaluation(b).grade == Grade.UPPER for b in [BAT, *others])
 
 
+def test_a_superseded_report_is_never_recorded_again(in_service: World) -> None:
+    """Only the latest report of a battery keeps its digest on chain: an older one is refused by its used nonce
+    (alone) or skipped (in a retried batch), and a report reusing a used nonce with other values never counts."""
+    w, ev = in_service, in_service.ledger.evaluations
+    now = w.chain_time()
+    first, second = w.report(BAT, 8_000, nonce=0, measured_at=now - 120), w.report(BAT, 6_000, nonce=1,
+                                                                                     measured_at=now - 60)
+    assert len(ev.recorded_in(ev.submit_reports(w.portal, [first, second]))) == 2
+    reverts(lambda: ev.submit_report(w.portal, first), "InvalidAccountNonce", account=w.device.address,
+            currentNonce=2)
+    reverts(lambda: ev.submit_report(w.portal, second), "EvaluationDuplicateReport", digest=ev.digest(second.report))
+    forged_reuse = w.report(BAT, 9_900, nonce=1)  # the device signs other values under a used nonce
+    reverts(lambda: ev.submit_report(w.portal, forged_reuse), "InvalidAccountNonce", account=w.device.address,
+            currentNonce=2)
+    assert ev.recorded_in(ev.submit_reports(w.portal, [first, second, forged_reuse])) == []  # a retried batch
+    e = ev.evaluation(BAT)
+    assert (e.grade, e.state_of_health_bps, e.report_digest, ev.nonce(w.device.address)) == (
+        Grade.MIDDLE, 6_000, ev.digest(second.report), 2)
+    assert w.ledger.passports.status_of(BAT) == BatteryStatus.IN_SERVICE
+
+
 def test_removal_needs_a_valid_evaluation(in_service: World) -> None:
     w, p = in_service, in_service.ledger.passports
     reverts(lambda: p.mark_removed(w.ev_maker, BAT), "EvaluationRequired", batteryId=BAT)

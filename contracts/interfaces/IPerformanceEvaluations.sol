@@ -99,11 +99,15 @@ interface IPerformanceEvaluations {
     /// @notice Sets a new version of the grading policy. Caller: governance (the policy committee).
     function setGradingPolicy(GradingPolicy calldata policy) external returns (uint16 version);
 
-    /// @notice Records one signed report. Reverts on any invalid report, including one already recorded.
+    /// @notice Records one signed report. Reverts on any invalid report: one that is the battery's recorded
+    /// evaluation with {EvaluationDuplicateReport}, one whose device nonce is used (an older report, or other values
+    /// signed under a used nonce) with `InvalidAccountNonce`.
     function submitReport(MeasurementReport calldata report, bytes calldata signature) external;
 
     /// @notice Records signed reports in order; a report already recorded is skipped (so a retried batch is
-    /// idempotent), any other invalid report reverts the whole batch. Returns how many were recorded now.
+    /// idempotent): the battery's recorded one, or any report whose device nonce is already used (a device's reports
+    /// are taken in nonce order, so its nonce was consumed by a recorded report and it can never be recorded). Any
+    /// other invalid report reverts the whole batch. Returns how many were recorded now.
     function submitReports(MeasurementReport[] calldata reports, bytes[] calldata signatures)
         external
         returns (uint256 recorded);
