@@ -20,8 +20,9 @@ TARGET = 0.5
 
 def batch_gas(backend: Backend, batches: int = 2) -> list[float]:
     """Gas per report of ``batches`` batches of :data:`BATCH` reports, each of a battery not evaluated before, then
-    of the same batteries evaluated again (a later measurement replaces the recorded one)."""
-    ledger, sender, a, ids = fleet(backend, BATCH)
+    of the same batteries evaluated again (a later measurement replaces the recorded one); last, the gas of one
+    report submitted alone (``submitReport``, a battery not evaluated before)."""
+    ledger, sender, a, ids = fleet(backend, BATCH + 1)
     ev = ledger.evaluations
     now = int(backend.w3.eth.get_block("latest")["timestamp"])
     nonce = ev.nonce(a["device"].address)
@@ -34,14 +35,17 @@ def batch_gas(backend: Backend, batches: int = 2) -> list[float]:
             signed.append(sign_report(a["device"], report, sender.chain_id, ev.address))
             nonce += 1
         per_report.append(ev.submit_reports(a["relayer"], signed)["gasUsed"] / BATCH)
+    alone = MeasurementReport(ids[BATCH], 8_000, 60_000, 1_000, 900, 0, now - 1_000, b"\x01" * 32, nonce, now + 86_400)
+    per_report.append(ev.submit_report(a["relayer"], sign_report(a["device"], alone, sender.chain_id, ev.address))
+                      ["gasUsed"])
     return per_report
 
 
 def run(console: Console, backend: Backend | None = None) -> None:
     backend = backend or EmbeddedBackend()
     eas32 = anchors(backend.w3, TxSender(backend.w3), backend.funded_accounts(10)[9])["eas32"].gas
-    first, again = batch_gas(backend)
+    first, again, alone = batch_gas(backend)
     console.print(f"evaluation reports in batches of {BATCH} on {backend.name}: {first:,.0f} gas per report (first "
-                  f"evaluation of each battery), {again:,.0f} (a later evaluation replacing it); EAS attest 32 B "
-                  f"{eas32:,} gas")
+                  f"evaluation of each battery), {again:,.0f} (a later evaluation replacing it); one report alone "
+                  f"(submitReport) {alone:,.0f}; EAS attest 32 B {eas32:,} gas")
     console.print(target_line(f"evaluation report in batches of {BATCH}", first, eas32, "EAS attest (32 B)", TARGET))
