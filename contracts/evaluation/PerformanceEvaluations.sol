@@ -112,7 +112,7 @@ contract PerformanceEvaluations is IPerformanceEvaluations, RegistryClient, EIP7
         returns (uint256 recorded)
     {
         if (reports.length != signatures.length) revert EvaluationLengthMismatch(reports.length, signatures.length);
-        address checked; // the device whose evaluator this batch already found active (the registry cannot change here)
+        address checked = address(0); // the device whose evaluator this batch found active (no registry change here)
         for (uint256 i = 0; i < reports.length; ++i) {
             MeasurementReport calldata r = reports[i];
             bytes32 digest = reportDigest(r);
