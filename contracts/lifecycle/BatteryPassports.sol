@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {RegistryClient} from "../common/RegistryClient.sol";
 import {IBatteryPassports} from "../interfaces/IBatteryPassports.sol";
@@ -119,7 +120,7 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
         if (spec.metals == 0 || spec.metals & ~_ALL_METALS != 0 || spec.ratedEnergyWh == 0) {
             revert PassportInvalidModel(modelId);
         }
-        uint24 number = uint24(++_modelCount); // reverts past 2^24 - 1 models
+        uint24 number = SafeCast.toUint24(++_modelCount); // reverts past 2^24 - 1 models
         _modelIds[number] = modelId;
         _models[modelId] = ModelRecord(maker, spec.category, spec.metals, spec.externalStorageOnly,
             spec.ratedEnergyWh, number, spec.dataHash, uint40(block.timestamp));
