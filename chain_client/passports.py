@@ -10,7 +10,7 @@ from web3 import Web3
 from web3.types import TxReceipt
 
 from chain_client.client import ContractClient
-from chain_client.errors import decodes_reverts
+from chain_client.errors import LedgerError, decodes_reverts
 from chain_client.events import event_args
 from chain_client.vocabulary import BatteryCategory, BatteryStatus, Material, identifier
 
@@ -175,12 +175,16 @@ class Passports(ContractClient):
         return BatteryStatus(self.contract.functions.statusOf(battery).call())
 
     def record_hash(self, battery: bytes, sequence: int, from_block: int = 0) -> bytes:
-        """The evidence hash of history entry ``sequence`` of ``battery`` (zero for none)."""
+        """The evidence hash of history entry ``sequence`` of ``battery`` (zero for entry 0, none). A node that does not
+        return the entry's log (pruned history, a log query limit) raises :class:`LedgerError`: never a silent zero."""
         if sequence == 0:
             return ZERO32
         logs = self.contract.events.BatteryEventRecorded().get_logs(
             from_block=from_block, argument_filters={"batteryId": battery, "sequence": sequence})
-        return bytes(logs[-1]["args"]["evidenceHash"]) if logs else ZERO32
+        if not logs:
+            raise LedgerError(f"the node returned no history entry {sequence} of battery 0x{battery.hex()}: it may "
+                              "have pruned old logs; read from a node that keeps the suite's full history")
+        return bytes(logs[-1]["args"]["evidenceHash"])
 
     @decodes_reverts
     def batch(self, batch_id: int) -> Batch:

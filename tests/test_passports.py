@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from chain_client.anvil import AnvilNode
+from chain_client.backends import RpcBackend
+from chain_client.build import load_storage_layouts
 from chain_client.claims import Allocation, ClaimRequest
 from chain_client.merkle import MerkleTree
 from chain_client.passports import ModelSpec, battery_id
+from chain_client.storage_slots import mapping_slot
 from chain_client.vocabulary import BatteryCategory, BatteryStatus, CustodyModel, Material, identifier
-from tests.conftest import DAY, FACILITY2, MODEL, MODEL_METALS, MODEL_NAME, World
+from tests.conftest import DAY, FACILITY2, MODEL, MODEL_METALS, MODEL_NAME, World, _base_state
 from tests.helpers import reverts
 
 B1_NAME = "KR:KCELL:EV:000001"
@@ -174,3 +178,35 @@ def test_a_battery_proves_which_attested_claim_covers_it(world: World) -> None:
     assert not claims.covers(claim_id, covered[7], proof)  # tainted claims cover nothing
     assert not claims.covers_batch_member(claim_id, batch_id, covered[8], tree.proof(covered[8]),
                                           tree.proof(covered[8]))
+
+
+def test_custody_goes_to_another_handler(world: World) -> None:
+    p = world.ledger.passports
+    p.register(world.cell_maker, B1_NAME, MODEL)
+    # a transfer to oneself would only lengthen the history (toward its limit): refused, nothing recorded
+    reverts(lambda: p.transfer(world.cell_maker, B1, world.cell_maker.address), "PassportSelfTransfer", batteryId=B1,
+            operator=world.cell_maker.address)
+    assert p.battery(B1).sequence == 1
+
+
+def test_a_full_history_refuses_with_a_named_error(anvil_node: AnvilNode) -> None:
+    """65,535 entries cannot be made in a test: the counter is set in storage on anvil, then the next acts run."""
+    w = _base_state(RpcBackend(anvil_node.url))
+    p = w.ledger.passports
+    name = "KR:KCELL:EV:FULL-1"
+    bid = battery_id(name)
+    p.register(w.cell_maker, name, MODEL)
+    layout = load_storage_layouts()["BatteryPassports"]
+    var = next(v for v in layout["storage"] if v["label"] == "_batteries")
+    member = next(m for m in layout["types"][layout["types"][var["type"]]["value"]]["members"]
+                  if m["label"] == "sequence")
+    slot = mapping_slot(int(var["slot"]), bid) + int(member["slot"])
+    raw = int.from_bytes(w.backend.w3.eth.get_storage_at(p.contract.address, slot), "big")
+    shift = 8 * int(member["offset"])
+    raw = (raw & ~(0xFFFF << shift)) | (65_534 << shift)
+    w.backend.w3.provider.make_request("anvil_setStorageAt",  # type: ignore[arg-type]
+                                       [p.contract.address, hex(slot), "0x" + raw.to_bytes(32, "big").hex()])
+    p.transfer(w.cell_maker, bid, w.ev_maker.address)  # entry 65,535, the last one
+    assert p.contract.functions.battery(bid).call()[3] == 65_535
+    reverts(lambda: p.transfer(w.ev_maker, bid, w.cell_maker.address), "PassportHistoryFull", batteryId=bid)
+    reverts(lambda: p.put_in_service(w.ev_maker, bid, b"\x0e" * 32), "PassportHistoryFull", batteryId=bid)

@@ -90,6 +90,10 @@ interface IBatteryPassports {
     error PassportNotManufacturer(bytes32 modelId, address caller);
     error PassportLotMismatch(uint256 lotId, address recycler);
     error PassportZeroId();
+    /// @dev A custody transfer to the battery's current operator (it would only lengthen the history).
+    error PassportSelfTransfer(bytes32 batteryId, address operator);
+    /// @dev The battery's history holds 65,535 entries, its limit.
+    error PassportHistoryFull(bytes32 batteryId);
     /// @dev `identifier` is not of the form `IAC:CIN:rest` (1 to 100 bytes, non-empty parts).
     error PassportMalformedIdentifier(string identifier);
     /// @dev The issuer prefix `prefixHash` (keccak256 of `IAC:CIN`) is not assigned to `caller`.
@@ -133,8 +137,8 @@ interface IBatteryPassports {
     /// proof. The identifier must be under an issuer prefix of the batch's manufacturer. Anyone may call.
     function materialize(uint256 batchId, string calldata identifier, bytes32[] calldata proof) external;
 
-    /// @notice Moves custody to another active handler. A used battery (removed or in a second life) needs a valid
-    /// pre-distribution inspection. Caller: the current operator.
+    /// @notice Moves custody to another active handler (not the current operator). A used battery (removed or in a
+    /// second life) needs a valid pre-distribution inspection. Caller: the current operator.
     function transferCustody(bytes32 batteryId, address to, bytes32 evidenceHash) external;
 
     /// @notice Original -> InService, linked to the vehicle (salted hash of the VIN). Caller: the operator, an EV maker.

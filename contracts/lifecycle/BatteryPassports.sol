@@ -159,6 +159,7 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
     /// @inheritdoc IBatteryPassports
     function transferCustody(bytes32 batteryId, address to, bytes32 evidenceHash) external {
         (BatteryRecord storage b, address actor) = _operated(batteryId, _HANDLERS);
+        if (to == b.operator) revert PassportSelfTransfer(batteryId, to);
         registry.checkActive(to, _HANDLERS);
         BatteryStatus s = b.status;
         if (b.closed || s == BatteryStatus.Recycled) revert PassportInvalidTransition(batteryId, s, s);
@@ -400,7 +401,8 @@ contract BatteryPassports is IBatteryPassports, RegistryClient {
         bool setLink,
         bytes32 evidenceHash
     ) private {
-        uint16 sequence = b.sequence + 1; // reverts past 65,535 entries
+        if (b.sequence == type(uint16).max) revert PassportHistoryFull(batteryId);
+        uint16 sequence = b.sequence + 1;
         (b.sequence, b.updatedAt) = (sequence, uint40(block.timestamp));
         if (setLink) b.link = link;
         emit BatteryEventRecorded(batteryId, sequence, status, actor, b.operator, link, evidenceHash);
