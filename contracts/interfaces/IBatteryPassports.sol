@@ -123,7 +123,9 @@ interface IBatteryPassports {
     function assignIssuerPrefix(string calldata prefix, address holder) external;
 
     /// @notice Registers the model `name` (`IAC:CIN:rest`, under an issuer prefix of the caller); its id is
-    /// `keccak256(bytes(name))`. Caller: an active cell maker or reuse/remanufacture business.
+    /// `keccak256(bytes(name))`. Caller: an active cell maker or reuse/remanufacture business. Models are numbered
+    /// for the battery records: the suite holds at most 2^24 - 1 (16.7 million) models, all makers together (beyond,
+    /// `SafeCastOverflowedUintDowncast`).
     function registerModel(string calldata name, ModelSpec calldata spec) external returns (bytes32 modelId);
 
     /// @notice Registers one battery of the caller's model, status Original, under an issuer prefix of the caller.
