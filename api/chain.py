@@ -80,6 +80,8 @@ class ChainContext:
         self.forwarder = self.ledger.forwarder
         self.suite_addresses = set(deployment.contracts.values())
         self.lock = threading.Lock()
+        self._pinned: dict[int, Ledger] = {}
+        self._pinned_lock = threading.Lock()
 
     @classmethod
     def connect(cls, rpc_urls: list[str], deployment: Deployment, relayer_key: str) -> ChainContext:
@@ -111,6 +113,19 @@ class ChainContext:
         authorities = [name for name in AUTHORITY_ROLES if reg.has_authority(name, address)]
         return Permissions(address, p.status != ParticipantStatus.NONE, p.status, p.roles, authorities,
                            list(p.suspended_roles), list(p.revoked_roles))
+
+    def ledger_at(self, block: int) -> Ledger:
+        """Typed clients whose every read is of the state at ``block`` (a web3 over the same node connection with
+        ``block`` as its default block): the reads of one answer all reflect the block it reports."""
+        with self._pinned_lock:
+            found = self._pinned.get(block)
+            if found is None:
+                w3 = Web3(self.w3.provider)
+                w3.eth.default_block = block
+                found = self._pinned[block] = Ledger(w3, self.deployment, self.sender)
+                for old in sorted(self._pinned)[:-4]:  # a few recent blocks are enough
+                    del self._pinned[old]
+            return found
 
     def block_number(self) -> int:
         return int(self.w3.eth.block_number)

@@ -3,57 +3,91 @@ read. (The human-readable passport page ``/p/{identifier}`` is mounted beside th
 
 from __future__ import annotations
 
-import threading
+import asyncio
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from sqlmodel import col, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
-from api.deps import Chain, Db
+from api.chain import ChainContext
+from api.deps import Chain
 from api.indexer import indexed_block
 from api.models import IxClaim
 from api.problems import ApiProblem, responses
 from chain_client.errors import ContractRevert
 from chain_client.passports import battery_id
+from chain_client.suite import Ledger
 from chain_client.vocabulary import BatteryStatus, ClaimStatus, LotStatus
 
 router = APIRouter(prefix="/v1/public", tags=["public"])
 CACHE_SIZE = 4_096
 
 
-class BlockCache:
-    """Public answers per (what, block): a lookup is a function of the chain at a block (and of the index), so
-    concurrent readers of the same block share one set of chain reads."""
+class PublicReads:
+    """What public answers are made of, shared by concurrent readers: the chain head and the index's block (read
+    once for all the requests that ask while a read is under way), and the answers per (what, block, indexed block)
+    as JSON bytes (a lookup is a function of the chain at a block and of the index, so readers of one block share one
+    set of chain reads, each pinned to that block). Chain and database reads run in the threadpool, never on the
+    event loop."""
 
-    def __init__(self, size: int = CACHE_SIZE) -> None:
+    def __init__(self, chain: ChainContext, engine: Engine, size: int = CACHE_SIZE) -> None:
+        self.chain = chain
+        self.engine = engine
         self.size = size
-        self._items: OrderedDict[tuple[object, ...], BaseModel] = OrderedDict()
-        self._lock = threading.Lock()
+        self._answers: OrderedDict[tuple[object, ...], asyncio.Future[bytes]] = OrderedDict()
+        self._heads: asyncio.Future[tuple[int, int]] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    def get_or_make(self, key: tuple[object, ...], make: Callable[[], M]) -> M:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-                return found  # type: ignore[return-value]
-        value = make()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
+    def _on_this_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # futures belong to one event loop (a test client may run several in turn)
+            self._loop, self._heads = loop, None
+            self._answers.clear()
+
+    def _read_heads(self) -> tuple[int, int]:
+        with Session(self.engine) as db:
+            return self.chain.block_number(), indexed_block(db)
+
+    async def heads(self) -> tuple[int, int]:
+        """(chain head, indexed block): a request arriving while a read is under way shares its result."""
+        self._on_this_loop()
+        if self._heads is None or self._heads.done():
+            self._heads = asyncio.ensure_future(run_in_threadpool(self._read_heads))
+        return await asyncio.shield(self._heads)
+
+    async def answer(self, key: tuple[object, ...], make: Callable[[], BaseModel]) -> Response:
+        """The answer for ``key`` as JSON, made once (in the threadpool) however many readers ask for it."""
+        self._on_this_loop()
+        found = self._answers.get(key)
+        if found is None or found.cancelled() or (found.done() and found.exception() is not None):
+            found = self._answers[key] = asyncio.ensure_future(
+                run_in_threadpool(lambda: make().model_dump_json().encode()))
+            while len(self._answers) > self.size:
+                self._answers.popitem(last=False)
+        else:
+            self._answers.move_to_end(key)
+        try:
+            body = await asyncio.shield(found)
+        except BaseException:
+            if self._answers.get(key) is found:
+                del self._answers[key]  # errors (unknown battery, node down) are not kept
+            raise
+        return Response(content=body, media_type="application/json")
 
 
-def cache_of(request: Request) -> BlockCache:
-    cache = getattr(request.app.state, "public_cache", None)
-    if cache is None:
-        cache = request.app.state.public_cache = BlockCache()
-    return cache  # type: ignore[no-any-return]
+def reads_of(request: Request) -> PublicReads:
+    reads = getattr(request.app.state, "public_reads", None)
+    if reads is None:
+        reads = request.app.state.public_reads = PublicReads(request.app.state.chain, request.app.state.engine)
+    return reads  # type: ignore[no-any-return]
+
+
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
-M = TypeVar("M", bound=BaseModel)
 
 
 class MetalShareOut(BaseModel):
@@ -110,8 +144,9 @@ class LotLookup(BaseModel):
     block: int
 
 
-def verify_claim(chain: Chain, claim_id: int, block: int) -> ClaimVerification:
-    claims = chain.ledger.claims
+def verify_claim(ledger: Ledger, claim_id: int, block: int) -> ClaimVerification:
+    """A claim's verification from ``ledger`` (pinned to ``block``)."""
+    claims = ledger.claims
     try:
         c = claims.claim(claim_id)
     except ContractRevert as exc:
@@ -137,44 +172,48 @@ def verify_claim(chain: Chain, claim_id: int, block: int) -> ClaimVerification:
 
 
 @router.get("/batteries/{identifier}", response_model=BatteryLookup, responses=responses(404, 422, 503))
-def battery(identifier: Annotated[str, Path(min_length=1, max_length=200)], chain: Chain, db: Db,
-            request: Request) -> BatteryLookup:
+async def battery(identifier: Annotated[str, Path(min_length=1, max_length=200)], request: Request) -> Response:
     """A battery by its identifier: public passport tier, status, and the attested claim covering its model with
     per-metal recycled shares and the EU Article 8 result."""
     if not identifier.strip():
         raise ApiProblem(404, "unknown-battery", "an empty identifier names no battery")
-    block = chain.block_number()
-    key = ("battery", identifier.strip(), block, indexed_block(db))
-    return cache_of(request).get_or_make(key, lambda: _battery(identifier, chain, db, block))
+    reads = reads_of(request)
+    block, indexed = await reads.heads()
+    return await reads.answer(("battery", identifier.strip(), block, indexed),
+                              lambda: _battery(identifier, reads, block))
 
 
-def _battery(identifier: str, chain: Chain, db: Db, block: int) -> BatteryLookup:
+def _battery(identifier: str, reads: PublicReads, block: int) -> BatteryLookup:
+    ledger = reads.chain.ledger_at(block)
     bid = battery_id(identifier)
-    b = chain.ledger.passports.battery(bid)
+    b = ledger.passports.battery(bid)
     if b.status == BatteryStatus.NONE:
         raise ApiProblem(404, "unknown-battery", f"no battery {identifier.strip()!r} on this ledger")
-    model = chain.ledger.passports.model(b.model_id)
-    covering = db.exec(select(IxClaim).where(IxClaim.battery_model == "0x" + b.model_id.hex(),
-                                             IxClaim.status == int(ClaimStatus.ATTESTED))
-                       .order_by(col(IxClaim.claim_id).desc())).first()
+    model = ledger.passports.model(b.model_id)
+    with Session(reads.engine) as db:
+        covering = db.exec(select(IxClaim).where(IxClaim.battery_model == "0x" + b.model_id.hex(),
+                                                 IxClaim.status == int(ClaimStatus.ATTESTED))
+                           .order_by(col(IxClaim.claim_id).desc())).first()
     return BatteryLookup(identifier=identifier.strip(), battery_id="0x" + bid.hex(), status=b.status.label,
                          closed=b.closed, model_id="0x" + b.model_id.hex(), category=model.category.name.lower(),
                          manufacturer=model.manufacturer,
-                         covering_claim=verify_claim(chain, int(covering.claim_id), block) if covering else None,
+                         covering_claim=verify_claim(ledger, int(covering.claim_id), block) if covering else None,
                          block=block)
 
 
 @router.get("/claims/{claim_id}", response_model=ClaimVerification, responses=responses(404, 422, 503))
-def claim(claim_id: Id, chain: Chain, request: Request) -> ClaimVerification:
+async def claim(claim_id: Id, request: Request) -> Response:
     """A usage claim's verification: status, taint (a revoked source lot), shares, Article 8 per milestone."""
-    block = chain.block_number()
-    return cache_of(request).get_or_make(("claim", claim_id, block), lambda: verify_claim(chain, claim_id, block))
+    reads = reads_of(request)
+    block, _ = await reads.heads()
+    return await reads.answer(("claim", claim_id, block),
+                              lambda: verify_claim(reads.chain.ledger_at(block), claim_id, block))
 
 
 @router.get("/lots/{lot_id}", response_model=LotLookup, responses=responses(404, 422, 503))
 def lot(lot_id: Id, chain: Chain) -> LotLookup:
     block = chain.block_number()
-    found = chain.ledger.certificates.lot(lot_id)
+    found = chain.ledger_at(block).certificates.lot(lot_id)
     if found.status == LotStatus.NONE:
         raise ApiProblem(404, "unknown-lot", f"no lot {lot_id}")
     return LotLookup(lot_id=lot_id, status=found.status.name.lower(), material=found.material.name.lower(),
