@@ -82,6 +82,7 @@ class ChainContext:
         self.lock = threading.Lock()
         self._pinned: dict[int, Ledger] = {}
         self._pinned_lock = threading.Lock()
+        self._permissions: dict[tuple[str, int], Permissions] = {}
 
     @classmethod
     def connect(cls, rpc_urls: list[str], deployment: Deployment, relayer_key: str) -> ChainContext:
@@ -108,11 +109,25 @@ class ChainContext:
         raise LedgerError("the act made no contract call")
 
     def permissions(self, address: str) -> Permissions:
+        """What ``address`` may do, read from the registry for the current head block: requests of one block share
+        one set of registry reads (a change of roles or status is a transaction, so a new block, so new reads)."""
+        block = self.block_number()
+        key = (address, block)
+        with self._pinned_lock:
+            found = self._permissions.get(key)
+        if found is not None:
+            return found
         reg = self.ledger.registry
         p = reg.participant(address)
         authorities = [name for name in AUTHORITY_ROLES if reg.has_authority(name, address)]
-        return Permissions(address, p.status != ParticipantStatus.NONE, p.status, p.roles, authorities,
-                           list(p.suspended_roles), list(p.revoked_roles))
+        found = Permissions(address, p.status != ParticipantStatus.NONE, p.status, p.roles, authorities,
+                            list(p.suspended_roles), list(p.revoked_roles))
+        with self._pinned_lock:
+            self._permissions[key] = found
+            if len(self._permissions) > 4_096:
+                for old in [k for k in self._permissions if k[1] < block]:
+                    del self._permissions[old]
+        return found
 
     def ledger_at(self, block: int) -> Ledger:
         """Typed clients whose every read is of the state at ``block`` (a web3 over the same node connection with

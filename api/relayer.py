@@ -11,12 +11,14 @@ import json
 import logging
 import threading
 import time
+from typing import Any, cast
 
 from eth_typing import HexStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from web3.exceptions import TransactionNotFound
-from web3.types import Nonce, TxParams, TxReceipt, Wei
+from web3.providers.eth_tester import EthereumTesterProvider
+from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt, Wei
 
 from api.chain import ChainContext
 from api.forwarding import FORWARDER_OVERHEAD, as_tuple
@@ -45,7 +47,7 @@ class Relayer:
     def run_once(self) -> int:
         """Advances every request in flight; returns how many changed state. A node that cannot be reached leaves
         everything as it was (a transaction signed and stored is re-broadcast, never signed again)."""
-        with self._lock, Session(self.engine) as db:
+        with self._lock, Session(self.engine, expire_on_commit=False) as db:  # the relayer writes these statuses
             rows = db.exec(select(RelayRequest).where(col(RelayRequest.status).in_(("queued", "sent")))
                            .order_by(col(RelayRequest.id))).all()
             before = {int(r.id or 0): r.status for r in rows}
@@ -94,18 +96,25 @@ class Relayer:
         for signer, mine in by_signer.items():
             chain_nonce = int(ctx.forwarder.functions.nonces(signer).call())
             expected = chain_nonce + pending.get(signer, 0)
+            line: list[RelayRequest] = []  # the signer's requests that may go now, in nonce order
             for row in sorted(mine, key=lambda r: int(r.forwarder_nonce)):
                 nonce = int(row.forwarder_nonce)
                 if nonce < chain_nonce:
                     self._fail(db, row, ContractRevert("ForwarderNonceUsed", {"from": signer, "nonce": nonce}))
                     continue
-                if nonce != expected:
+                if nonce != expected + len(line):
                     break  # an earlier request of this signer is not sent yet: keep the nonce order
-                gas = self._simulate(db, row, first=nonce == chain_nonce)
+                line.append(row)
+            if line and int(line[0].forwarder_nonce) == chain_nonce:  # the signer's next: through the forwarder
+                gas = self._simulate(db, line[0])
                 if gas is None:
-                    break  # refused (failed) or to be tried again once the earlier requests are mined
-                chosen.append((row, gas))
-                expected += 1
+                    continue  # refused: failed with the decoded error
+                chosen.append((line[0], gas))
+                line = line[1:]
+            for row, passed in zip(line, self._simulate_after(line), strict=True):
+                if not passed:
+                    break  # to be tried again once the earlier requests are mined
+                chosen.append((row, self._gas_after(row)))
         if not chosen:
             return []
         relayer_nonce = int(ctx.w3.eth.get_transaction_count(ctx.relayer.address, "pending"))
@@ -122,6 +131,12 @@ class Relayer:
             db.add(row)
         db.commit()  # all stored before any broadcast: a crash from here on re-broadcasts the same transactions
         broadcast: list[RelayRequest] = []
+        answers = self._batch([("eth_sendRawTransaction", [row.raw_tx]) for row, _ in chosen])
+        if answers is not None:  # all sent in one round trip; a refused one is sent again alone to read why
+            for row, answer in zip((r for r, _ in chosen), answers, strict=True):
+                if "error" not in answer or self._broadcast(db, row):
+                    broadcast.append(row)
+            return broadcast
         for n, (row, _) in enumerate(chosen):
             if not self._broadcast(db, row):
                 for later, _ in chosen[n + 1:]:  # their relayer nonces follow a refused one: sign them again
@@ -132,26 +147,53 @@ class Relayer:
             broadcast.append(row)
         return broadcast
 
-    def _simulate(self, db: Session, row: RelayRequest, first: bool) -> int | None:
-        """The gas to relay ``row``, after simulating it: through the forwarder when it is its signer's next request
-        (a refusal fails it, with the decoded error), else its call as the signer (its earlier requests are in
-        flight; a refusal waits for them)."""
+    def _simulate(self, db: Session, row: RelayRequest) -> int | None:
+        """The gas to relay ``row``, its signer's next request, simulated through the forwarder: a refusal fails it
+        with the decoded error."""
         ctx = self.ctx
-        call = ctx.forwarder.functions.execute(as_tuple(row))
-        if first:
-            try:
-                return int(call.estimate_gas({"from": ctx.relayer.address}) * GAS_MARGIN)
-            except REVERT_EXCEPTIONS as exc:
-                self._fail(db, row, as_revert(exc))
-                return None
         try:
-            ctx.w3.eth.call({"from": row.signer, "to": row.target, "data": HexStr(row.data)})  # type: ignore[typeddict-item]
-        except REVERT_EXCEPTIONS:
+            return int(ctx.forwarder.functions.execute(as_tuple(row)).estimate_gas({"from": ctx.relayer.address})
+                       * GAS_MARGIN)
+        except REVERT_EXCEPTIONS as exc:
+            self._fail(db, row, as_revert(exc))
             return None
-        # what the signer allotted to the inner call (the forwarder keeps 1/63 back), the calldata, the forwarder's
-        # own work (signature, nonce, event)
+
+    def _simulate_after(self, rows: list[RelayRequest]) -> list[bool]:
+        """Whether each request, whose signer has earlier requests in flight, passes as its call by the signer on
+        the current state (all simulated in one round trip when the node takes batches)."""
+        calls = [{"from": r.signer, "to": r.target, "data": r.data} for r in rows]
+        answers = self._batch([("eth_call", [c, "latest"]) for c in calls])
+        if answers is not None:
+            return ["error" not in a for a in answers]
+        passed = []
+        for call in calls:
+            try:
+                self.ctx.w3.eth.call(cast(TxParams, call))
+            except REVERT_EXCEPTIONS:
+                passed.append(False)
+            else:
+                passed.append(True)
+        return passed
+
+    @staticmethod
+    def _gas_after(row: RelayRequest) -> int:
+        """Gas for a request not simulated through the forwarder (its signer's earlier requests are in flight): what
+        the signer allotted to the inner call (the forwarder keeps 1/63 back), the calldata, the forwarder's own
+        work (signature, nonce, event)."""
         calldata = 4 + 32 * 12 + len(row.data) // 2 + 128  # execute((from, to, value, gas, deadline, data, signature))
         return int((21_000 + 16 * calldata + int(row.gas) * 64 // 63 + FORWARDER_OVERHEAD) * GAS_MARGIN)
+
+    def _batch(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]] | None:
+        """The raw answers to ``calls`` sent as one JSON-RPC batch, in order; None when there is at most one call or
+        the node takes no batches (the embedded chain; a node refusing the batch as a whole)."""
+        provider = self.ctx.w3.provider
+        send = getattr(provider, "make_batch_request", None)
+        if len(calls) < 2 or send is None or isinstance(provider, EthereumTesterProvider):
+            return None
+        answers = send([(RPCEndpoint(m), p) for m, p in calls])
+        if not isinstance(answers, list) or len(answers) != len(calls):
+            return None
+        return sorted((cast(dict[str, Any], a) for a in answers), key=lambda a: int(a.get("id") or 0))
 
     def _broadcast(self, db: Session, row: RelayRequest) -> bool:
         """Sends the stored transaction; False when the node refused it (the request is queued again or failed)."""
@@ -198,27 +240,38 @@ class Relayer:
         self._settle(db, row, receipt)
 
     def _follow_all(self, db: Session, rows: list[RelayRequest]) -> None:
-        """Waits (up to the receipt timeout) for the receipts of the requests just broadcast, all together."""
+        """Waits (up to the receipt timeout) for the receipts of the requests just broadcast, all together; each
+        pass over them is saved in one database transaction."""
         waiting = [r for r in rows if r.status == "sent" and r.tx_hash]
         deadline = time.monotonic() + self.receipt_timeout
         while waiting:
             still = []
-            for row in waiting:
-                receipt = self._receipt(str(row.tx_hash))
+            answers = self._batch([("eth_getTransactionReceipt", [r.tx_hash]) for r in waiting])
+            for n, row in enumerate(waiting):
+                found = None if answers is None else answers[n].get("result")
+                if answers is not None and found is not None and found.get("status") == "0x1":
+                    row.block_number, row.status, row.updated_at = int(found["blockNumber"], 16), "mined", utcnow()
+                    db.add(row)
+                    continue
+                receipt = self._receipt(str(row.tx_hash)) if answers is None or found is not None else None
                 if receipt is None:
                     still.append(row)
                 else:
-                    self._settle(db, row, receipt)
+                    self._settle(db, row, receipt, commit=False)
+            db.commit()
             waiting = still
             if not waiting or time.monotonic() >= deadline:
                 return
             time.sleep(self.receipt_poll)
 
-    def _settle(self, db: Session, row: RelayRequest, receipt: TxReceipt) -> None:
+    def _settle(self, db: Session, row: RelayRequest, receipt: TxReceipt, commit: bool = True) -> None:
         row.block_number = int(receipt["blockNumber"])
         if receipt["status"] == 1:
             row.status = "mined"
-            self._save(db, row)
+            row.updated_at = utcnow()
+            db.add(row)
+            if commit:
+                db.commit()
             return
         sent = self.ctx.w3.eth.get_transaction(receipt["transactionHash"])
         tx: TxParams = {"from": self.ctx.relayer.address, "to": self.ctx.forwarder.address, "data": sent["input"]}

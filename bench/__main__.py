@@ -14,7 +14,7 @@ parser.add_argument("which", nargs="?", default="all",
                     choices=["gas", "passports", "evaluations", "oracles", "api", "verify", "network", "market", "all"])
 parser.add_argument("--rpc", help="measure gas on this JSON-RPC node instead of the embedded chain")
 parser.add_argument("--anvil", action="store_true", help="measure gas on a local anvil node started for the run")
-parser.add_argument("--quick", action="store_true", help="imports of 100,000 only, one run; 100 network acts")
+parser.add_argument("--quick", action="store_true", help="imports of 100,000 only, one run; 100 network acts; 10,000 events for the API indexer")
 args = parser.parse_args()
 console = Console(width=120)
 if args.which in ("gas", "all"):
@@ -32,7 +32,7 @@ if args.which in ("verify", "all"):
 if args.which in ("oracles", "all"):
     oracles.run(console, 100 if args.quick else 300)
 if args.which in ("api", "all"):
-    api.run(console, 100 if args.quick else 200, 20 if args.quick else 40)
+    api.run(console, 100 if args.quick else 200, 21 if args.quick else 42, 10_000 if args.quick else 100_000)
 if args.which in ("network", "all"):
     network.run(console, 100 if args.quick else 250)
 if args.which in ("market", "all"):

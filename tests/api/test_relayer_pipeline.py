@@ -20,8 +20,9 @@ def test_several_requests_sent_before_the_first_is_mined_each_mined_once(anvil_w
     api = make_api(w, f"sqlite:///{tmp_path / 'api.db'}", tmp_path / "docs", receipt_timeout_seconds=0.3)
     try:
         lots_before = w.ledger.certificates.lot_count()
+        signers = (w.recycler, w.recycler, w.recycler, w.recycler2)
         ids = []
-        for account in (w.recycler, w.recycler, w.recycler2):  # two successive requests of one signer, one other
+        for account in signers:  # three successive requests of one signer (two simulated together), one other
             headers = api.sign_in(account)
             body = {**lot_body(api), **({"facility": "KR-RECYCLER2-PLANT-1"} if account is w.recycler2 else {})}
             signed = api.sign(account, api.prepare(account, "/v1/certification/lots", body, headers))
@@ -30,24 +31,24 @@ def test_several_requests_sent_before_the_first_is_mined_each_mined_once(anvil_w
             ids.append(r.json()["id"])
         backend._rpc("evm_setAutomine", [False])  # nothing is mined until the test says so
         head = backend.w3.eth.block_number
-        assert api.app.state.relayer.run_once() == 3  # all three queued -> sent in one round
+        assert api.app.state.relayer.run_once() == 4  # all four queued -> sent in one round
         with api.app.state.engine.connect() as conn:
             rows = conn.execute(RelayRequest.__table__.select()).mappings().all()  # type: ignore[attr-defined]
-        assert [r["status"] for r in rows] == ["sent"] * 3 and backend.w3.eth.block_number == head
+        assert [r["status"] for r in rows] == ["sent"] * 4 and backend.w3.eth.block_number == head
         nonces = [backend.w3.eth.get_transaction(r["tx_hash"])["nonce"] for r in rows]  # in the node's pool
-        assert nonces == list(range(nonces[0], nonces[0] + 3))  # successive relayer nonces, none waited for
+        assert nonces == list(range(nonces[0], nonces[0] + 4))  # successive relayer nonces, none waited for
         assert api.app.state.relayer.run_once() == 0  # still in the pool: followed, not sent again
         backend._rpc("evm_mine", [])
-        assert api.app.state.relayer.run_once() == 3
+        assert api.app.state.relayer.run_once() == 4
         statuses = [api.client.get(f"/v1/requests/{i}", headers=api.sign_in(a)).json()
-                    for i, a in zip(ids, (w.recycler, w.recycler, w.recycler2), strict=True)]
-        assert [s["status"] for s in statuses] == ["mined"] * 3, statuses
+                    for i, a in zip(ids, signers, strict=True)]
+        assert [s["status"] for s in statuses] == ["mined"] * 4, statuses
         assert {s["block_number"] for s in statuses} == {head + 1}
-        assert w.ledger.certificates.lot_count() == lots_before + 3
+        assert w.ledger.certificates.lot_count() == lots_before + 4
         backend._rpc("evm_setAutomine", [True])
         assert api.app.state.relayer.run_once() == 0
         backend._rpc("evm_mine", [])
-        assert w.ledger.certificates.lot_count() == lots_before + 3  # exactly once
+        assert w.ledger.certificates.lot_count() == lots_before + 4  # exactly once
     finally:
         backend._rpc("evm_setAutomine", [True])
         api.client.close()
