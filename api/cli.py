@@ -91,6 +91,10 @@ def serve(
     app = create_app(settings, chain)
     console.print(f"API on http://{where}  (OpenAPI: http://{where}/docs), chain {suite.chain_id}, "
                   f"database {settings.database_url}")
+    import gc
+
+    gc.collect()
+    gc.freeze()  # the start-up objects (web3, ABIs, routes) leave the collector's generations: shorter pauses
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -181,6 +181,9 @@ class Indexer:
         self.start = max(ctx.deployment.block_number - 1, 0)
         self._lock = threading.Lock()
         self._span = batch_blocks  # the current eth_getLogs range (shrinks on "too many results")
+        #: The block the index reflects as this indexer last read or wrote its cursor (None before its first round):
+        #: readers in this process need no query for it.
+        self.indexed: int | None = None
         self._decoders: dict[tuple[str, bytes], EventDecoder] = {}
         for name in SUITE:
             contract = contract_at(ctx.w3, name, ctx.deployment.contracts[name])
@@ -206,8 +209,10 @@ class Indexer:
         """Indexes what is new (below the confirmation depth); returns the number of events stored."""
         with self._lock, Session(self.engine) as db:
             cur = self.cursor(db)
+            self.indexed = int(cur.block_number) if cur.block_hash else None
             if cur.block_hash and self._chain_hash(cur.block_number) != cur.block_hash:
                 cur = self._roll_back(db, cur)
+                self.indexed = int(cur.block_number)
             target = self.ctx.w3.eth.block_number - self.confirmations
             stored = 0
             while cur.block_number < target:
@@ -218,6 +223,7 @@ class Indexer:
                 cur = IndexCursor(name=CURSOR, block_number=upto, block_hash=block_hash)
                 db.merge(cur)
                 db.commit()
+                self.indexed = upto
             return stored
 
     def _fetch(self, first: int, last: int) -> tuple[list[dict[str, Any]], int]:
@@ -308,6 +314,7 @@ class Indexer:
             db.execute(delete(IndexedBlock))
             db.execute(delete(IndexCursor))
             db.commit()
+            self.indexed = None
         return self.run_once()
 
     def run_forever(self, stop: threading.Event, interval: float) -> None:

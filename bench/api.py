@@ -86,7 +86,7 @@ def run(console: Console, requests_per_level: int = 200, writes: int = 40, event
             server.terminate()
             server.wait(timeout=30)
         _relayer_stage(console, ChainContext(backend.w3, result.deployment, accounts["portal"]), ledger, accounts, tmp,
-                       writes, direct)
+                       3 * writes, direct)
         _indexer(console, ledger, ChainContext(backend.w3, result.deployment, accounts["portal"]), accounts, tmp,
                  events)
 
@@ -136,8 +136,8 @@ async def _load(port: int, path: str, clients: int, total: int) -> tuple[list[fl
 
 
 def _lookups(console: Console, port: int, ledger: Ledger, per_level: int) -> None:
-    table = Table(title=f"public battery lookup (at least {per_level} requests per level, anvil, SQLite; API in its "
-                        "own process)")
+    table = Table(title=f"public battery lookup ({per_level} requests per level, at least 20 per client; anvil, "
+                        "SQLite; the API in its own process)")
     for col in ("path", "clients", "p50 ms", "p99 ms", "req/s"):
         table.add_column(col, justify="right")
     direct: list[float] = []
@@ -147,7 +147,7 @@ def _lookups(console: Console, port: int, ledger: Ledger, per_level: int) -> Non
         direct.append((time.perf_counter() - t0) * 1000)
     table.add_row("chain_client direct", "1", f"{statistics.median(direct):.1f}", f"{_pct(direct, 0.99):.1f}", "")
     for clients in (1, 10, 50):
-        times, wall = asyncio.run(_load(port, f"/v1/public/batteries/{BATTERY}", clients, max(per_level, 4 * clients)))
+        times, wall = asyncio.run(_load(port, f"/v1/public/batteries/{BATTERY}", clients, max(per_level, 20 * clients)))
         table.add_row("API GET /v1/public/batteries", str(clients), f"{statistics.median(times):.1f}",
                       f"{_pct(times, 0.99):.1f}", f"{len(times) / wall:.0f}")
     console.print(table)

@@ -1,11 +1,13 @@
 """The portal for ``python -m bench api``, in its own process (as it runs in production: the load generator must not
 share an interpreter with it): ``python -m bench.api_server RPC DEPLOYMENT DATABASE_URL PORT DIR``.
 
-uvicorn runs with its fast parts (httptools parser, uvloop), no access log, and the relayer and indexer as
-background threads polling every 50 ms."""
+uvicorn runs with its fast parts (httptools parser, uvloop), no access log, the start-up objects frozen out of the
+garbage collector's generations (``bledger serve`` does the same), and the relayer and indexer as background threads
+polling every 50 ms."""
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -26,6 +28,8 @@ def main(rpc: str, deployment: str, database_url: str, port: int, workdir: str) 
     settings = Settings(database_url=database_url, document_dir=Path(workdir) / "docs", background=True,
                         poll_seconds=0.05, domain=f"127.0.0.1:{port}", uri=f"http://127.0.0.1:{port}")
     app = create_app(settings, ChainContext(backend.w3, suite, relayer))
+    gc.collect()
+    gc.freeze()  # the start-up objects (web3, ABIs, routes) leave the collector's generations: shorter pauses
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, http="httptools",
                 loop="uvloop", backlog=2048)
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from api.chain import ChainContext
 from api.deps import Chain
-from api.indexer import indexed_block
+from api.indexer import Indexer, indexed_block
 from api.models import IxClaim
 from api.problems import ApiProblem, responses
 from chain_client.errors import ContractRevert
@@ -35,9 +35,11 @@ class PublicReads:
     set of chain reads, each pinned to that block). Chain and database reads run in the threadpool, never on the
     event loop."""
 
-    def __init__(self, chain: ChainContext, engine: Engine, size: int = CACHE_SIZE) -> None:
+    def __init__(self, chain: ChainContext, engine: Engine, indexer: Indexer | None = None,
+                 size: int = CACHE_SIZE) -> None:
         self.chain = chain
         self.engine = engine
+        self.indexer = indexer
         self.size = size
         self._answers: OrderedDict[tuple[object, ...], asyncio.Future[bytes]] = OrderedDict()
         self._heads: asyncio.Future[tuple[int, int]] | None = None
@@ -50,8 +52,12 @@ class PublicReads:
             self._answers.clear()
 
     def _read_heads(self) -> tuple[int, int]:
-        with Session(self.engine) as db:
-            return self.chain.block_number(), indexed_block(db)
+        head = self.chain.block_number()
+        indexed = self.indexer.indexed if self.indexer is not None else None
+        if indexed is None:  # this process's indexer has not run yet: the cursor as stored
+            with Session(self.engine) as db:
+                indexed = indexed_block(db)
+        return head, indexed
 
     async def heads(self) -> tuple[int, int]:
         """(chain head, indexed block): a request arriving while a read is under way shares its result."""
@@ -83,7 +89,8 @@ class PublicReads:
 def reads_of(request: Request) -> PublicReads:
     reads = getattr(request.app.state, "public_reads", None)
     if reads is None:
-        reads = request.app.state.public_reads = PublicReads(request.app.state.chain, request.app.state.engine)
+        state = request.app.state
+        reads = state.public_reads = PublicReads(state.chain, state.engine, getattr(state, "indexer", None))
     return reads  # type: ignore[no-any-return]
 
 
