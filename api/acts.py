@@ -19,5 +19,5 @@ def prepared(chain: ChainContext, db: Session, settings: Settings, act: str, sig
              fn: Callable[[Ledger, Any], Any]) -> PreparedRequest:
     """``fn(ledger, signer)`` is the typed client's write (e.g. ``lambda l, s: l.certificates.certify(s, 7)``)."""
     call = chain.capture(fn, signer)
-    with chain.lock:
+    with chain.signer_lock(signer):
         return prepare(chain, db, act, signer, call, settings.request_ttl_seconds)

@@ -79,10 +79,10 @@ class ChainContext:
         self.chain_id = deployment.chain_id
         self.forwarder = self.ledger.forwarder
         self.suite_addresses = set(deployment.contracts.values())
-        self.lock = threading.Lock()
         self._pinned: dict[int, Ledger] = {}
         self._pinned_lock = threading.Lock()
         self._permissions: dict[tuple[str, int], Permissions] = {}
+        self._signer_locks: dict[str, threading.Lock] = {}
 
     @classmethod
     def connect(cls, rpc_urls: list[str], deployment: Deployment, relayer_key: str) -> ChainContext:
@@ -128,6 +128,12 @@ class ChainContext:
                 for old in [k for k in self._permissions if k[1] < block]:
                     del self._permissions[old]
         return found
+
+    def signer_lock(self, signer: str) -> threading.Lock:
+        """Serialises what one signer prepares and submits (its forwarder nonces are in order); other signers'
+        requests go through at the same time."""
+        with self._pinned_lock:
+            return self._signer_locks.setdefault(signer.lower(), threading.Lock())
 
     def ledger_at(self, block: int) -> Ledger:
         """Typed clients whose every read is of the state at ``block`` (a web3 over the same node connection with

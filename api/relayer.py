@@ -24,7 +24,7 @@ from api.chain import ChainContext
 from api.forwarding import FORWARDER_OVERHEAD, as_tuple
 from api.models import RelayRequest, utcnow
 from api.problems import NODE_DOWN, jsonable
-from chain_client.errors import REVERT_EXCEPTIONS, ContractRevert, as_revert
+from chain_client.errors import REVERT_EXCEPTIONS, ContractRevert, as_revert, decode_revert, revert_data_of
 from chain_client.transactions import GAS_MARGIN
 
 log = logging.getLogger("api.relayer")
@@ -273,9 +273,22 @@ class Relayer:
             if commit:
                 db.commit()
             return
-        sent = self.ctx.w3.eth.get_transaction(receipt["transactionHash"])
+        self._fail(db, row, self._why(receipt))
+
+    def _why(self, receipt: TxReceipt) -> Exception:
+        """Why a relayed transaction reverted: it is replayed as a call on the state after its block (earlier
+        requests of its signer may have run in the same block: before it, its forwarder nonce would not be the next),
+        else on the state before its block."""
+        w3 = self.ctx.w3
+        sent = w3.eth.get_transaction(receipt["transactionHash"])
         tx: TxParams = {"from": self.ctx.relayer.address, "to": self.ctx.forwarder.address, "data": sent["input"]}
-        self._fail(db, row, self.ctx.sender._failure(tx, receipt))
+        try:
+            w3.eth.call(tx, receipt["blockNumber"])
+        except Exception as exc:  # noqa: BLE001 - any failure carrying revert data is what we want
+            data = revert_data_of(exc)
+            if data is not None:
+                return decode_revert(data)
+        return self.ctx.sender._failure(tx, receipt)
 
     def run_forever(self, stop: threading.Event, interval: float) -> None:
         while not stop.is_set():

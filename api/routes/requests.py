@@ -65,7 +65,7 @@ def submit(body: SignedRequest, perms: Perms, db: Db, chain: Chain, response: Re
         response.status_code = 200
         return status_of(known)
     require_writer(perms)
-    with chain.lock:  # one submission at a time: the nonce order check and the insert go together
+    with chain.signer_lock(perms.address):  # per signer: its nonce order check and the insert go together
         digest, _ = check(chain, db, body, perms.address)
         f = body.request
         row = RelayRequest(idempotency_key=idempotency_key, digest=digest, signer=perms.address,

@@ -55,3 +55,37 @@ def test_several_requests_sent_before_the_first_is_mined_each_mined_once(anvil_w
         api.app.state.engine.dispose()
         backend.revert(snapshot)
         w.sender.nonces.reset()
+
+
+def test_a_request_refused_in_the_block_of_its_predecessor_is_decoded(anvil_world: World, tmp_path: Path) -> None:
+    """Two transfers of 800 g of a 1,000 g lot by one signer, relayed together and mined in one block: the first is
+    mined, the second fails with the contract's own error (not the forwarder's nonce error a replay before the block
+    would give)."""
+    w = anvil_world
+    backend = w.backend
+    assert isinstance(backend, RpcBackend)
+    snapshot = backend.snapshot()
+    api = make_api(w, f"sqlite:///{tmp_path / 'api.db'}", tmp_path / "docs", receipt_timeout_seconds=0.3)
+    try:
+        lot = w.certified_lot(grams=1_000)
+        headers = api.sign_in(w.recycler)
+        ids = []
+        for ref in ("SHIP-A", "SHIP-B"):
+            body = {"to": w.cell_maker.address, "grams": 800, "shipment_ref": ref}
+            signed = api.sign(w.recycler, api.prepare(w.recycler, f"/v1/certification/lots/{lot}/transfers", body,
+                                                      headers))
+            ids.append(api.client.post("/v1/requests", json=signed, headers=headers).json()["id"])
+        backend._rpc("evm_setAutomine", [False])
+        assert api.app.state.relayer.run_once() == 2  # both sent: the second's call passes before the first runs
+        backend._rpc("evm_mine", [])
+        api.app.state.relayer.run_once()
+        a, b = (api.client.get(f"/v1/requests/{i}", headers=headers).json() for i in ids)
+        assert a["status"] == "mined" and b["status"] == "failed" and a["block_number"] == b["block_number"]
+        assert b["error"]["name"] == "CertificatesInsufficientBalance", b
+        assert w.ledger.certificates.balance(lot, w.cell_maker.address) == 800
+    finally:
+        backend._rpc("evm_setAutomine", [True])
+        api.client.close()
+        api.app.state.engine.dispose()
+        backend.revert(snapshot)
+        w.sender.nonces.reset()
