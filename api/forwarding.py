@@ -90,17 +90,18 @@ def recover(ctx: ChainContext, fields: ForwardRequestFields, signature: str) -> 
         raise ApiProblem(422, "bad-signature", f"the signature does not verify: {exc}") from None
 
 
-def inflight_top(db: Session, signer: str) -> int | None:
-    """The highest forwarder nonce among the signer's requests in flight (queued or sent), if any."""
+def outbox_top(db: Session, signer: str) -> int | None:
+    """The highest forwarder nonce among the signer's requests in flight (queued or sent) or mined, if any (a
+    mined request's nonce is used even while a node's read of the latest state does not show it yet)."""
     top = db.exec(select(func.max(RelayRequest.forwarder_nonce)).where(
-        RelayRequest.signer == signer, col(RelayRequest.status).in_(INFLIGHT))).one()
+        RelayRequest.signer == signer, col(RelayRequest.status).in_((*INFLIGHT, "mined")))).one()
     return None if top is None else int(top)
 
 
 def expected_nonce(db: Session, signer: str, chain_nonce: int) -> int:
     """The forwarder nonce the signer's next request takes: after the chain's and after the outbox's requests in
-    flight (a request just mined may still read as in flight: the larger of the two wins)."""
-    top = inflight_top(db, signer)
+    flight or mined (either may lag the other: the larger wins)."""
+    top = outbox_top(db, signer)
     return chain_nonce if top is None else max(chain_nonce, top + 1)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from api.models import RelayRequest
 from chain_client.backends import RpcBackend
-from tests.api.conftest import make_api
+from tests.api.conftest import Api, make_api
 from tests.api.test_flow import lot_body
 from tests.conftest import World
 
@@ -89,3 +89,22 @@ def test_a_request_refused_in_the_block_of_its_predecessor_is_decoded(anvil_worl
         api.app.state.engine.dispose()
         backend.revert(snapshot)
         w.sender.nonces.reset()
+
+
+def test_the_next_nonce_follows_a_mined_request_the_nodes_read_does_not_show_yet(embedded_api: Api) -> None:
+    """Under load a node can answer a receipt before its latest state shows the call's effect: a request the relayer
+    saw mined still counts, so the signer's next request is prepared and accepted after it (not refused as out of
+    order); a failed request's nonce is free again."""
+    from sqlmodel import Session
+
+    from api.forwarding import expected_nonce
+
+    signer = embedded_api.world.recycler.address
+    with Session(embedded_api.app.state.engine) as db:
+        assert expected_nonce(db, signer, 5) == 5
+        for nonce, status in ((5, "mined"), (6, "failed")):
+            db.add(RelayRequest(digest=f"0x{nonce:064x}", signer=signer, target=signer, gas=1, forwarder_nonce=nonce,
+                                deadline=1, data="0x", signature="0x", status=status))
+        db.commit()
+        assert expected_nonce(db, signer, 5) == 6  # the chain still reads 5: the mined request counts
+        assert expected_nonce(db, signer, 7) == 7  # the chain is ahead: it wins
