@@ -64,6 +64,14 @@ class Relayer:
             return sum(1 for r in rows if before[int(r.id or 0)] != r.status)
 
     def _fail(self, db: Session, row: RelayRequest, error: BaseException) -> None:
+        if isinstance(error, ContractRevert) and error.name == "ERC2771ForwarderInvalidSigner":
+            # The signature was checked when the request was accepted: the forwarder refuses it because its nonce was
+            # not reached, when the signer's previous request failed (pipelined behind it). Say so.
+            previous = db.exec(select(RelayRequest).where(RelayRequest.signer == row.signer,
+                                                          RelayRequest.forwarder_nonce == int(row.forwarder_nonce) - 1,
+                                                          RelayRequest.status == "failed")).first()
+            if previous is not None:
+                error = self._predecessor_failed(row, previous)
         row.status = "failed"
         if isinstance(error, ContractRevert):
             row.error_name = error.name
@@ -71,6 +79,10 @@ class Relayer:
         else:
             row.error_name = type(error).__name__
         row.detail = str(error)
+        if isinstance(error, ContractRevert) and error.name == "RelayPredecessorFailed":
+            row.detail = (f"request #{error.args_by_name['request']} of this signer (forwarder nonce "
+                          f"{error.args_by_name['nonce']}) failed, so this request (nonce {row.forwarder_nonce}) can "
+                          "never execute: prepare and sign it again")
         self._save(db, row)
 
     def _save(self, db: Session, row: RelayRequest) -> None:
@@ -96,6 +108,8 @@ class Relayer:
         for signer, mine in by_signer.items():
             chain_nonce = int(ctx.forwarder.functions.nonces(signer).call())
             expected = chain_nonce + pending.get(signer, 0)
+            if self._fail_after_failed_predecessor(db, signer, expected, mine):
+                continue
             line: list[RelayRequest] = []  # the signer's requests that may go now, in nonce order
             for row in sorted(mine, key=lambda r: int(r.forwarder_nonce)):
                 nonce = int(row.forwarder_nonce)
@@ -146,6 +160,28 @@ class Relayer:
                 break
             broadcast.append(row)
         return broadcast
+
+    def _fail_after_failed_predecessor(self, db: Session, signer: str, expected: int,
+                                       mine: list[RelayRequest]) -> bool:
+        """A signer's queued requests wait for the one with the forwarder nonce ``expected``; when that one failed (and
+        none other of this nonce is queued or sent) they can never execute: each fails, naming it, and the signer signs
+        again from that nonce. Returns whether it failed them."""
+        if any(int(r.forwarder_nonce) == expected for r in mine):
+            return False
+        failed = db.exec(select(RelayRequest).where(RelayRequest.signer == signer,
+                                                    RelayRequest.forwarder_nonce == expected,
+                                                    RelayRequest.status == "failed")).first()
+        if failed is None:
+            return False
+        later = [r for r in mine if int(r.forwarder_nonce) > expected]
+        for row in later:
+            self._fail(db, row, self._predecessor_failed(row, failed))
+        return bool(later)
+
+    @staticmethod
+    def _predecessor_failed(row: RelayRequest, failed: RelayRequest) -> ContractRevert:
+        return ContractRevert("RelayPredecessorFailed", {
+            "from": row.signer, "nonce": int(failed.forwarder_nonce), "request": int(failed.id or 0)})
 
     def _simulate(self, db: Session, row: RelayRequest) -> int | None:
         """The gas to relay ``row``, its signer's next request, simulated through the forwarder: a refusal fails it

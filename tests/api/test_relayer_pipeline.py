@@ -108,3 +108,76 @@ def test_the_next_nonce_follows_a_mined_request_the_nodes_read_does_not_show_yet
         db.commit()
         assert expected_nonce(db, signer, 5) == 6  # the chain still reads 5: the mined request counts
         assert expected_nonce(db, signer, 7) == 7  # the chain is ahead: it wins
+
+
+def test_requests_after_a_failed_one_fail_by_name_instead_of_waiting(api: Api) -> None:
+    """Three transfers by one signer (forwarder nonces n, n+1, n+2) of a 1,000 g lot: 800 g, 800 g, 100 g. The first is
+    mined, the second is refused when its turn comes, so the third's nonce can never be reached: it fails naming the
+    second instead of waiting for ever, and the signer's next request is prepared from the freed nonce."""
+    w = api.world
+    lot = w.certified_lot(grams=1_000)
+    headers = api.sign_in(w.recycler)
+    ids = []
+    for ref, grams in (("SHIP-A", 800), ("SHIP-B", 800), ("SHIP-C", 100)):
+        body = {"to": w.cell_maker.address, "grams": grams, "shipment_ref": ref}
+        signed = api.sign(w.recycler, api.prepare(w.recycler, f"/v1/certification/lots/{lot}/transfers", body, headers))
+        r = api.client.post("/v1/requests", json=signed, headers=headers)
+        assert r.status_code == 202, r.text
+        ids.append(r.json()["id"])
+    relayer = api.app.state.relayer
+    for _ in range(4):
+        relayer.run_once()
+    a, b, c = (api.client.get(f"/v1/requests/{i}", headers=headers).json() for i in ids)
+    assert (a["status"], b["status"], c["status"]) == ("mined", "failed", "failed"), (a, b, c)
+    assert b["error"]["name"] == "CertificatesInsufficientBalance", b
+    assert c["error"]["name"] == "RelayPredecessorFailed", c
+    assert c["error"]["args"]["request"] == ids[1], c
+    assert w.ledger.certificates.balance(lot, w.cell_maker.address) == 800  # the third never ran
+    body = {"to": w.cell_maker.address, "grams": 100, "shipment_ref": "SHIP-D"}
+    again = api.sign(w.recycler, api.prepare(w.recycler, f"/v1/certification/lots/{lot}/transfers", body, headers))
+    r = api.client.post("/v1/requests", json=again, headers=headers)
+    assert r.status_code == 202, r.text
+    relayer.run_once()
+    assert api.client.get(f"/v1/requests/{r.json()['id']}", headers=headers).json()["status"] == "mined"
+    assert w.ledger.certificates.balance(lot, w.cell_maker.address) == 900
+
+
+def test_a_request_queued_behind_one_that_fails_on_chain_fails_by_name(anvil_world: World, tmp_path: Path) -> None:
+    """The third transfer arrives while the second is in the node's pool; the second then fails when mined: the third,
+    still queued, can never reach its nonce and fails naming the second (it does not wait for ever)."""
+    w = anvil_world
+    backend = w.backend
+    assert isinstance(backend, RpcBackend)
+    snapshot = backend.snapshot()
+    api = make_api(w, f"sqlite:///{tmp_path / 'api.db'}", tmp_path / "docs", receipt_timeout_seconds=0.3)
+    try:
+        lot = w.certified_lot(grams=1_000)
+        headers = api.sign_in(w.recycler)
+        relayer = api.app.state.relayer
+
+        def submit(ref: str, grams: int) -> int:
+            body = {"to": w.cell_maker.address, "grams": grams, "shipment_ref": ref}
+            signed = api.sign(w.recycler, api.prepare(w.recycler, f"/v1/certification/lots/{lot}/transfers", body,
+                                                      headers))
+            r = api.client.post("/v1/requests", json=signed, headers=headers)
+            assert r.status_code == 202, r.text
+            return int(r.json()["id"])
+
+        backend._rpc("evm_setAutomine", [False])
+        ids = [submit("SHIP-A", 800), submit("SHIP-B", 800)]
+        relayer.run_once()  # both in the pool
+        ids.append(submit("SHIP-C", 100))  # arrives while they wait to be mined
+        backend._rpc("evm_mine", [])
+        for _ in range(3):
+            relayer.run_once()
+        a, b, c = (api.client.get(f"/v1/requests/{i}", headers=headers).json() for i in ids)
+        assert (a["status"], b["status"], c["status"]) == ("mined", "failed", "failed"), (a, b, c)
+        assert b["error"]["name"] == "CertificatesInsufficientBalance", b
+        assert c["error"]["name"] == "RelayPredecessorFailed" and c["error"]["args"]["request"] == ids[1], c
+        assert c["tx_hash"] is None  # never sent
+    finally:
+        backend._rpc("evm_setAutomine", [True])
+        api.client.close()
+        api.app.state.engine.dispose()
+        backend.revert(snapshot)
+        w.sender.nonces.reset()
