@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from web3.contract import Contract
 
-from chain_client.transactions import Submitter
+from chain_client.transactions import Pipeline, Submitter, pipeline_submitter, via
 
 
 class ContractClient:
@@ -12,7 +14,14 @@ class ContractClient:
 
     def __init__(self, contract: Contract, submitter: Submitter) -> None:
         self.contract = contract
+        self.submitter = submitter
         self.submit = submitter.submit
+
+    def via(self, pipeline: Pipeline) -> Self:
+        """This client with its writes sent through ``pipeline`` (not awaited one by one): ``with
+        sender.pipeline() as p: certs.via(p).transfer(...)``. A method that reads its own receipt (an id from an
+        event) awaits the pipeline at that point."""
+        return via(self, pipeline_submitter(self.submitter, pipeline))
 
     @property
     def address(self) -> str:

@@ -6,6 +6,7 @@ per-signer nonce and the deadline, so a relayer can neither forge nor replay a p
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from typing import Any
@@ -15,7 +16,7 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.types import TxReceipt
 
-from chain_client.transactions import GAS_MARGIN, TxSender
+from chain_client.transactions import GAS_MARGIN, Act, Pipeline, Submitter, TxSender
 
 FORWARDER_NAME = "BatteryLedgerForwarder"
 
@@ -62,6 +63,20 @@ class RelayedSubmitter:
         self.ttl_seconds = ttl_seconds
         self._nonces: dict[str, int] = {}
         self._lock = threading.Lock()
+        #: Where the relayer's transactions go: the sender (each awaited) or a pipeline (see :meth:`through`).
+        self._outer: Submitter = sender
+
+    def through(self, pipeline: Pipeline) -> RelayedSubmitter:
+        """The same relayer (sharing the signers' forwarder nonces) sending through ``pipeline``: requests are
+        relayed one after another without waiting for each receipt. A request that fails when mined makes the
+        signer's next requests in the same pipeline fail too (the forwarder wants each signer's nonces in order)."""
+        clone = copy.copy(self)
+        clone._outer = pipeline
+        return clone
+
+    def _forget(self, signer: str) -> None:
+        with self._lock:
+            self._nonces.pop(signer, None)
 
     def _next_nonce(self, address: str) -> int:
         with self._lock:
@@ -85,14 +100,17 @@ class RelayedSubmitter:
             deadline,
         )
 
-    def relay(self, request: dict[str, Any]) -> TxReceipt:
-        """Sends a signed request from the relayer's account."""
+    def relay(self, request: dict[str, Any], gas: int | None = None) -> TxReceipt:
+        """Sends a signed request from the relayer's account (``gas`` of the relayer's transaction: estimated unless
+        given)."""
         try:
-            return self.sender.submit(self.relayer, self.forwarder.functions.execute(request))
+            receipt = self._outer.submit(self.relayer, self.forwarder.functions.execute(request), gas)
         except Exception:
-            with self._lock:
-                self._nonces.pop(request["from"], None)
+            self._forget(request["from"])
             raise
+        if isinstance(receipt, Act):  # pipelined: a failure shows once mined
+            receipt.on_failure(lambda _error: self._forget(request["from"]))
+        return receipt
 
     def submit(self, account: LocalAccount, call: ContractFunction, gas: int | None = None) -> TxReceipt:
         return self.relay(self.sign(account, call, gas))

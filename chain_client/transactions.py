@@ -1,15 +1,25 @@
-"""Sending transactions: local signing, explicit gas, awaited receipts, decoded reverts."""
+"""Sending transactions: local signing, explicit gas, receipts, decoded reverts; pipelined streams of acts.
+
+One path sends everything: a :class:`Pipeline` signs each act with the next local nonce and hands it to the node
+without waiting, then awaits every receipt at the end (a fast poll on nodes that mine on demand). A single
+:meth:`TxSender.submit` is a pipeline of one act.
+"""
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 import time
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Mapping
+from types import TracebackType
+from typing import Any, Protocol, TypeVar, cast
 
 from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
+from web3.exceptions import TimeExhausted, TransactionNotFound
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from chain_client.errors import REVERT_EXCEPTIONS, LedgerError, as_revert, decode_revert, revert_data_of
@@ -24,6 +34,11 @@ GAS_MARGIN = 1.25
 NONCE_ATTEMPTS = 6
 _NONCE_CONFLICTS = ("nonce too low", "replacement transaction underpriced", "already known", "nonce too high",
                     "transaction already imported", "invalid transaction nonce")
+#: Seconds between receipt polls on a node that mines on demand (anvil, Hardhat) and on any other node.
+FAST_POLL = 0.005
+SLOW_POLL = 0.1
+#: Client versions of nodes that mine each transaction as it arrives (see :mod:`chain_client.failover`).
+_DEV_NODES = ("anvil", "hardhat", "ethereumtester", "ganache")
 
 
 def nonce_conflict(exc: BaseException) -> bool:
@@ -43,7 +58,8 @@ class Submitter(Protocol):
 
 
 class TxSender:
-    """Signs locally with eth-account and sends raw transactions. Implements :class:`Submitter` directly."""
+    """Signs locally with eth-account and sends raw transactions. Implements :class:`Submitter` directly;
+    :meth:`pipeline` sends a stream of acts without waiting for each receipt."""
 
     def __init__(self, w3: Web3, nonces: NonceManager | None = None, timeout: float = 120.0) -> None:
         self.w3 = w3
@@ -51,6 +67,19 @@ class TxSender:
         self.timeout = timeout
         self.chain_id = w3.eth.chain_id
         self.gas_price = w3.eth.gas_price
+        self._poll: float | None = None
+
+    @property
+    def poll_interval(self) -> float:
+        """Seconds between receipt polls: :data:`FAST_POLL` on a node that mines on demand, else :data:`SLOW_POLL`
+        (asked of the node once, and only when a receipt was not there at the first look)."""
+        if self._poll is None:
+            try:
+                version = str(self.w3.client_version).lower().replace(" ", "")
+            except Exception:  # noqa: BLE001 - a node without web3_clientVersion is not a dev node
+                version = ""
+            self._poll = FAST_POLL if version.startswith(_DEV_NODES) else SLOW_POLL
+        return self._poll
 
     def estimate(self, account: str, call: ContractFunction) -> int:
         """Gas estimate of ``call`` from ``account``; a revert raises :class:`ContractRevert`, an integer argument out
@@ -61,17 +90,35 @@ class TxSender:
         except REVERT_EXCEPTIONS as exc:
             raise as_revert(exc) from None
 
+    def pipeline(self, check: bool = True) -> Pipeline:
+        """A stream of acts sent without waiting for each receipt: ``with sender.pipeline() as p: p.submit(...)``.
+        Leaving the block awaits every receipt; with ``check`` it then raises :class:`ActsFailed` if any act
+        failed (the others have landed)."""
+        return Pipeline(self, check)
+
     def submit(self, account: LocalAccount, call: ContractFunction, gas: int | None = None) -> TxReceipt:
+        """Sends ``call`` from ``account`` and returns its receipt: a pipeline of one act."""
+        pipeline = self.pipeline(check=False)
+        act = pipeline.add(account, call, gas)
+        return act.result()
+
+    def send(self, account: LocalAccount, tx: TxParams) -> TxReceipt:
+        """Signs ``tx`` with the next nonce of ``account``, sends it and waits for the receipt."""
+        return self.pipeline(check=False).add_transaction(account, tx).result()
+
+    def build(self, account: LocalAccount, call: ContractFunction, gas: int | None = None) -> TxParams:
+        """The transaction of ``call`` from ``account`` (gas estimated with a margin unless given; nonce left for
+        :meth:`broadcast`). A call that would revert raises :class:`ContractRevert` here and nothing is sent."""
         check_call_arguments(call)
         if gas is None:
             gas = int(self.estimate(account.address, call) * GAS_MARGIN)
         params: TxParams = {"from": account.address, "gas": gas, "gasPrice": Wei(self.gas_price),
                             "chainId": self.chain_id, "nonce": Nonce(0)}
-        tx = call.build_transaction(params)
-        return self.send(account, tx)
+        return call.build_transaction(params)
 
-    def send(self, account: LocalAccount, tx: TxParams) -> TxReceipt:
-        """Signs ``tx`` with the next nonce of ``account``, sends it and waits for the receipt.
+    def broadcast(self, account: LocalAccount, tx: TxParams) -> tuple[TxParams, HexBytes]:
+        """Signs ``tx`` with the next nonce of ``account`` and hands it to the node; returns the transaction as
+        signed and its hash, without waiting.
 
         Other processes may sign with the same key: a send refused for its nonce ("nonce too low", "replacement
         transaction underpriced") re-reads the pending nonce and tries again, a bounded number of times."""
@@ -81,7 +128,7 @@ class TxSender:
                     tx = {**tx, "nonce": Nonce(nonce)}
                     signed = account.sign_transaction(tx)  # type: ignore[arg-type]
                     tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-                break
+                return tx, HexBytes(tx_hash)
             except REVERT_EXCEPTIONS as exc:
                 if attempt < NONCE_ATTEMPTS and nonce_conflict(exc):
                     pause = random.uniform(0.05, 0.2) * attempt
@@ -91,12 +138,16 @@ class TxSender:
                     time.sleep(pause)
                     continue
                 raise as_revert(exc) from None
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.timeout)
-        if receipt["status"] != 1:
-            raise self._failure(tx, receipt)
-        return receipt
+        raise AssertionError("unreachable")
 
-    def _failure(self, tx: TxParams, receipt: TxReceipt) -> Exception:
+    def receipt(self, tx_hash: HexBytes) -> TxReceipt | None:
+        """The receipt of ``tx_hash`` if it is mined (and final, on a node that counts confirmations), else None."""
+        try:
+            return self.w3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            return None
+
+    def failure(self, tx: TxParams, receipt: TxReceipt) -> Exception:
         """Replays a failed transaction as a call on the state before its block to recover the revert data."""
         call: dict[str, Any] = {k: tx[k] for k in ("from", "to", "data", "value") if k in tx}  # type: ignore[literal-required]
         try:
@@ -106,3 +157,165 @@ class TxSender:
             if data is not None:
                 return decode_revert(data)
         return TransactionFailed(f"transaction {receipt['transactionHash'].hex()} failed (gas used {receipt['gasUsed']})")
+
+    _failure = failure  # the portal's relayer (api/relayer.py) calls it by this name
+
+
+class Act(Mapping[str, Any]):
+    """An act handed to the node. Reading it as a receipt (``act["status"]``, ``act.result()``) awaits the pipeline's
+    receipts; a failed act raises its decoded error there."""
+
+    def __init__(self, pipeline: Pipeline, position: int, tx: TxParams, tx_hash: HexBytes) -> None:
+        self.pipeline = pipeline
+        self.position = position
+        self.tx = tx
+        self.tx_hash = tx_hash
+        self.receipt: TxReceipt | None = None
+        self.error: Exception | None = None
+        self._on_failure: list[Callable[[Exception], None]] = []
+
+    @property
+    def done(self) -> bool:
+        return self.receipt is not None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    def on_failure(self, hook: Callable[[Exception], None]) -> None:
+        """Calls ``hook(error)`` if the act turns out to have failed (say, to forget a cached counter)."""
+        self._on_failure.append(hook)
+
+    def result(self) -> TxReceipt:
+        """The receipt, once mined; a failed act raises its error (:class:`ContractRevert` when decodable)."""
+        if self.receipt is None:
+            self.pipeline.wait()
+        if self.error is not None:
+            raise self.error
+        assert self.receipt is not None
+        return self.receipt
+
+    def _settle(self, receipt: TxReceipt) -> None:
+        self.receipt = receipt
+        if receipt["status"] != 1:
+            self.error = self.pipeline.sender.failure(self.tx, receipt)
+            for hook in self._on_failure:
+                hook(self.error)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.result()[key]  # type: ignore[literal-required]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.result())
+
+    def __len__(self) -> int:
+        return len(self.result())
+
+    def __repr__(self) -> str:
+        state = "failed" if self.failed else "mined" if self.done else "sent"
+        return f"Act(#{self.position} 0x{self.tx_hash.hex()} {state})"
+
+
+class ActsFailed(LedgerError):
+    """Some acts of a pipeline failed (each with its decoded error); the others have landed."""
+
+    def __init__(self, failed: list[Act], total: int) -> None:
+        self.failed = failed
+        self.errors = [act.error for act in failed]
+        shown = "; ".join(f"act #{a.position}: {a.error}" for a in failed[:5])
+        more = f"; and {len(failed) - 5} more" if len(failed) > 5 else ""
+        super().__init__(f"{len(failed)} of {total} acts failed: {shown}{more}")
+
+
+class Pipeline:
+    """Acts sent one after another without waiting for their receipts; :meth:`wait` awaits them all.
+
+    Each act is estimated (unless its gas is given) and built when added, so a call that would revert raises its
+    :class:`ContractRevert` at once and is not sent; it then signs with the next local nonce of its account
+    (:class:`~chain_client.nonces.NonceManager`) and is handed to the node. A mined act that failed is decoded by
+    replaying it on the state before its block. A pipeline is itself a :class:`Submitter` whose receipts are
+    :class:`Act` objects awaited on first read, so the typed clients run on it unchanged (``client.via(p)``)."""
+
+    def __init__(self, sender: TxSender, check: bool = True) -> None:
+        self.sender = sender
+        self.check = check
+        self.acts: list[Act] = []
+        self._waiting: list[Act] = []
+
+    def add(self, account: LocalAccount, call: ContractFunction, gas: int | None = None) -> Act:
+        """Sends ``call`` from ``account`` (gas estimated unless given) and returns the act without waiting."""
+        return self.add_transaction(account, self.sender.build(account, call, gas))
+
+    def add_transaction(self, account: LocalAccount, tx: TxParams) -> Act:
+        """Signs and sends a built transaction (nonce set here) and returns the act without waiting."""
+        signed_tx, tx_hash = self.sender.broadcast(account, tx)
+        act = Act(self, len(self.acts), signed_tx, tx_hash)
+        self.acts.append(act)
+        self._waiting.append(act)
+        return act
+
+    def submit(self, account: LocalAccount, call: ContractFunction, gas: int | None = None) -> TxReceipt:
+        """:class:`Submitter`: as :meth:`add`, the act standing for its receipt."""
+        return cast(TxReceipt, self.add(account, call, gas))
+
+    def wait(self) -> list[Act]:
+        """Awaits the receipt of every act sent so far (in order); returns the acts that failed. Raises
+        ``TimeExhausted`` when no new receipt came for the sender's timeout."""
+        sender = self.sender
+        last_progress = time.monotonic()
+        while self._waiting:
+            act = self._waiting[0]
+            receipt = sender.receipt(act.tx_hash)
+            if receipt is None:
+                if time.monotonic() - last_progress > sender.timeout:
+                    raise TimeExhausted(f"transaction 0x{act.tx_hash.hex()} is not in the chain after "
+                                        f"{sender.timeout:g} seconds")
+                time.sleep(sender.poll_interval)
+                continue
+            self._waiting.pop(0)
+            act._settle(receipt)
+            last_progress = time.monotonic()
+        return [a for a in self.acts if a.failed]
+
+    def receipts(self) -> list[TxReceipt]:
+        """Every act's receipt (awaited); raises :class:`ActsFailed` if any act failed."""
+        failed = self.wait()
+        if failed:
+            raise ActsFailed(failed, len(self.acts))
+        return [a.result() for a in self.acts]
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if kind is not None:  # the block failed: still await what was sent, then let its error through
+            try:
+                self.wait()
+            except Exception:  # noqa: BLE001 - the block's own error is the one to report
+                log.exception("awaiting the acts sent before the error failed too")
+            return
+        failed = self.wait()
+        if failed and self.check:
+            raise ActsFailed(failed, len(self.acts))
+
+
+C = TypeVar("C")
+
+
+def pipeline_submitter(submitter: Submitter, pipeline: Pipeline) -> Submitter:
+    """What ``submitter`` becomes when its sends go through ``pipeline``: the pipeline itself for direct sends, the
+    same relayer sending through it for relayed ones (anything with a ``through(pipeline)`` method)."""
+    if isinstance(submitter, TxSender | Pipeline):
+        return pipeline
+    through = getattr(submitter, "through", None)
+    if through is None:
+        raise TypeError(f"{type(submitter).__name__} cannot send through a pipeline")
+    return cast(Submitter, through(pipeline))
+
+
+def via(client: C, submitter: Submitter) -> C:
+    """A shallow copy of a typed client whose writes go through ``submitter`` (see :func:`pipeline_submitter`)."""
+    clone = copy.copy(client)
+    clone.submit = submitter.submit  # type: ignore[attr-defined]
+    clone.submitter = submitter  # type: ignore[attr-defined]
+    return clone
