@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Sequence
+from urllib.parse import urlparse
 from typing import Any, Protocol
 
 import requests
@@ -25,6 +26,10 @@ DEFAULT_RPC_TIMEOUT = 10.0
 #: Attempts of a request the node refused (connection refused or reset): bounded, with back-off, each one logged.
 #: A request that timed out is not repeated: the node is hanging, and waiting again would only double the wait.
 CONNECT_ATTEMPTS = 3
+
+
+#: Host names of this machine.
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class NodeUnavailable(LedgerError, ConnectionError):
@@ -52,7 +57,13 @@ class BoundedHTTPProvider(HTTPProvider):
     are one clear error naming the node (:class:`NodeUnavailable`, :class:`NodeTimeout`)."""
 
     def __init__(self, url: str, timeout: float) -> None:
-        super().__init__(url, request_kwargs={"timeout": timeout}, exception_retry_configuration=None)
+        session = None
+        if urlparse(url).hostname in LOOPBACK:
+            # a node on this machine is never reached through a proxy: skip requests' scan of the environment for
+            # proxy settings, which it repeats on every request (~0.5 ms each, a tenth of a local node's send)
+            session = requests.Session()
+            session.trust_env = False
+        super().__init__(url, request_kwargs={"timeout": timeout}, session=session, exception_retry_configuration=None)
         self.timeout = timeout
 
     def _make_request(self, method: Any, request_data: bytes) -> bytes:

@@ -185,7 +185,16 @@ class FailoverProvider(JSONBaseProvider):
         return self._call(method, params, replay=not method.startswith(NOT_REPLAYABLE))
 
     def make_batch_request(self, requests_: list[tuple[RPCEndpoint, Any]]) -> list[RPCResponse] | RPCResponse:
-        return self._providers[self._current].make_batch_request(requests_)
+        """A batch goes to the current node as it is (no replay, no confirmation count: the pipeline asks in a batch
+        only for receipts older than one it saw final); receipts found end the re-broadcast watch."""
+        responses = self._providers[self._current].make_batch_request(requests_)
+        if isinstance(responses, list):
+            with self._lock:
+                for (method, params), response in zip(requests_, responses, strict=False):
+                    if method == "eth_getTransactionReceipt" and isinstance(response, dict) and response.get("result"):
+                        key = str(params[0]) if isinstance(params[0], str) else "0x" + bytes(params[0]).hex()
+                        self._sent.pop(key, None)
+        return responses
 
     def _call(self, method: str, params: Any, replay: bool = True, node: int | None = None) -> RPCResponse:
         deadline = time.monotonic() + self.retry_for

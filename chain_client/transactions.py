@@ -8,6 +8,7 @@ without waiting, then awaits every receipt at the end (a fast poll on nodes that
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import random
 import time
@@ -15,7 +16,11 @@ from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Protocol, TypeVar, cast
 
+from eth_abi import encode as abi_encode
+from eth_abi.exceptions import EncodingError
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
+from eth_utils import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
@@ -37,6 +42,8 @@ _NONCE_CONFLICTS = ("nonce too low", "replacement transaction underpriced", "alr
 #: Seconds between receipt polls on a node that mines on demand (anvil, Hardhat) and on any other node.
 FAST_POLL = 0.005
 SLOW_POLL = 0.1
+#: Receipts asked in one JSON-RPC batch request.
+RECEIPT_BATCH = 500
 #: Client versions of nodes that mine each transaction as it arrives (see :mod:`chain_client.failover`).
 _DEV_NODES = ("anvil", "hardhat", "ethereumtester", "ganache")
 
@@ -114,7 +121,10 @@ class TxSender:
             gas = int(self.estimate(account.address, call) * GAS_MARGIN)
         params: TxParams = {"from": account.address, "gas": gas, "gasPrice": Wei(self.gas_price),
                             "chainId": self.chain_id, "nonce": Nonce(0)}
-        return call.build_transaction(params)
+        data = calldata(call)
+        if data is None:
+            return call.build_transaction(params)
+        return {**params, "to": call.address, "data": data, "value": Wei(0)}
 
     def broadcast(self, account: LocalAccount, tx: TxParams) -> tuple[TxParams, HexBytes]:
         """Signs ``tx`` with the next nonce of ``account`` and hands it to the node; returns the transaction as
@@ -159,6 +169,33 @@ class TxSender:
         return TransactionFailed(f"transaction {receipt['transactionHash'].hex()} failed (gas used {receipt['gasUsed']})")
 
     _failure = failure  # the portal's relayer (api/relayer.py) calls it by this name
+
+
+@functools.cache
+def _encoder(signature: str, types: tuple[str, ...]) -> tuple[bytes, Callable[[Any], bytes]]:
+    return keccak(text=signature)[:4], functools.partial(abi_encode, list(types))
+
+
+def calldata(call: ContractFunction) -> HexStr | None:
+    """The calldata of ``call`` encoded directly with eth-abi (web3's encoder re-resolves the ABI on every call,
+    ~2 ms); None when the arguments need web3's normalisation (keyword arguments, structs given as dicts, hex
+    strings for bytes ...), which then encodes as usual."""
+    abi = call.abi
+    if call.kwargs or abi.get("type") != "function":
+        return None
+    types = tuple(_abi_type(p) for p in abi.get("inputs", ()))
+    selector, encode = _encoder(f"{abi['name']}({','.join(types)})", types)
+    try:
+        return HexStr("0x" + (selector + encode(call.args)).hex())
+    except (EncodingError, TypeError, ValueError, OverflowError):
+        return None
+
+
+def _abi_type(param: Mapping[str, Any]) -> str:
+    kind = str(param["type"])
+    if kind.startswith("tuple"):
+        return f"({','.join(_abi_type(c) for c in param['components'])}){kind[5:]}"
+    return kind
 
 
 class Act(Mapping[str, Any]):
@@ -259,23 +296,49 @@ class Pipeline:
         return cast(TxReceipt, self.add(account, call, gas))
 
     def wait(self) -> list[Act]:
-        """Awaits the receipt of every act sent so far (in order); returns the acts that failed. Raises
-        ``TimeExhausted`` when no new receipt came for the sender's timeout."""
-        sender = self.sender
-        last_progress = time.monotonic()
+        """Awaits the receipt of every act sent so far; returns the acts that failed. Raises ``TimeExhausted`` when
+        no new receipt came for the sender's timeout.
+
+        Acts of one account are mined in nonce order, so it polls only the last act of each account; once that one
+        is mined (and final), the earlier receipts are fetched in one batch request where the node takes batches."""
         while self._waiting:
-            act = self._waiting[0]
-            receipt = sender.receipt(act.tx_hash)
-            if receipt is None:
-                if time.monotonic() - last_progress > sender.timeout:
-                    raise TimeExhausted(f"transaction 0x{act.tx_hash.hex()} is not in the chain after "
-                                        f"{sender.timeout:g} seconds")
-                time.sleep(sender.poll_interval)
-                continue
-            self._waiting.pop(0)
-            act._settle(receipt)
-            last_progress = time.monotonic()
+            last: dict[str, Act] = {}
+            for act in self._waiting:
+                last[str(act.tx["from"])] = act
+            for act in last.values():
+                self._await(act)
+            rest = [a for a in self._waiting if not a.done]
+            if rest:
+                self._fetch(rest)
+            self._waiting = [a for a in self._waiting if not a.done]
         return [a for a in self.acts if a.failed]
+
+    def _await(self, act: Act) -> None:
+        sender = self.sender
+        started = time.monotonic()
+        while (receipt := sender.receipt(act.tx_hash)) is None:
+            if time.monotonic() - started > sender.timeout:
+                raise TimeExhausted(f"transaction 0x{act.tx_hash.hex()} is not in the chain after "
+                                    f"{sender.timeout:g} seconds")
+            time.sleep(sender.poll_interval)
+        act._settle(receipt)
+
+    def _fetch(self, acts: list[Act]) -> None:
+        """Receipts of mined acts, in batches of :data:`RECEIPT_BATCH` (one by one on a node without batches)."""
+        w3 = self.sender.w3
+        for start in range(0, len(acts), RECEIPT_BATCH):
+            chunk = acts[start:start + RECEIPT_BATCH]
+            try:
+                with w3.batch_requests() as batch:
+                    for act in chunk:
+                        batch.add(w3.eth.get_transaction_receipt(act.tx_hash))
+                    receipts = batch.execute()
+            except Exception:  # noqa: BLE001 - no batches here (or one not final yet): one by one
+                for act in chunk:
+                    self._await(act)
+                continue
+            for act, receipt in zip(chunk, receipts, strict=True):
+                act._settle(cast(TxReceipt, receipt))
 
     def receipts(self) -> list[TxReceipt]:
         """Every act's receipt (awaited); raises :class:`ActsFailed` if any act failed."""
