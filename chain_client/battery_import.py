@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import groupby
+from itertools import groupby, repeat
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
@@ -23,7 +23,7 @@ from chain_client.battery_files import BatteryRow, FileFormatError, read_rows
 from chain_client.battery_index import BatteryIndex, IndexedBatch, damage_reported
 from chain_client.battery_reconcile import ReconcileReport, reconcile, require_usable_index, write_sidecar
 from chain_client.errors import LedgerError
-from chain_client.merkle import MerkleTree, keccak
+from chain_client.merkle import MerkleTree, keccak, keccak_many
 from chain_client.passport_documents import parse_record
 from chain_client.passports import Passports
 from chain_client.vocabulary import identifier
@@ -93,6 +93,7 @@ def _import(path: Path, passports: Passports, manufacturer: LocalAccount, index:
         raise LedgerError("; ".join(reconciled.lines()[1:]) + f": rebuild the index with `bledger battery index "
                           f"rebuild --data {index.path.parent}` before importing")
     source = str(path.resolve())
+    name = path.name
     done_until = index.last_imported_line(source)
     report = ImportReport(reconciled=reconciled)
     on_chain: dict[bytes, int] | None = None
@@ -101,7 +102,7 @@ def _import(path: Path, passports: Passports, manufacturer: LocalAccount, index:
     if done_until and progress:
         progress(done_until)
     for chunk in _batches(rows, batch_size):
-        ids = [keccak(r.identifier.encode()) for r in chunk]
+        ids = keccak_many([r.identifier.encode() for r in chunk])
         _check_repeats(path, chunk, ids)
         model_id = model_ids.get(chunk[0].model)
         if model_id is None:
@@ -119,7 +120,8 @@ def _import(path: Path, passports: Passports, manufacturer: LocalAccount, index:
         write_sidecar(data_dir, indexed, records)
         try:
             with index.transaction():
-                index.add_batteries((i, r.identifier, tree.root, f"{path.name}:{r.line}") for i, r in zip(ids, chunk))
+                index.add_batteries(zip(ids, [r.identifier for r in chunk], repeat(tree.root, len(chunk)),
+                                        [f"{name}:{r.line}" for r in chunk], strict=True))
                 index.add_records(records)
                 if on_chain is None:
                     on_chain = passports.batches_anchored_by(manufacturer.address)
