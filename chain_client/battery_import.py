@@ -87,6 +87,15 @@ def import_file(
 
 def _import(path: Path, passports: Passports, manufacturer: LocalAccount, index: BatteryIndex, data_dir: Path,
             batch_size: int, progress: Callable[[int], None] | None) -> ImportReport:
+    index.merge_staged()  # what an interrupted import staged
+    try:
+        return _import_batches(path, passports, manufacturer, index, data_dir, batch_size, progress)
+    finally:
+        index.merge_staged()
+
+
+def _import_batches(path: Path, passports: Passports, manufacturer: LocalAccount, index: BatteryIndex,
+                    data_dir: Path, batch_size: int, progress: Callable[[int], None] | None) -> ImportReport:
     require_usable_index(index, passports, manufacturer.address)
     reconciled = reconcile(index, passports, manufacturer, data_dir, check_singles=False)
     if reconciled.unknown:
@@ -98,12 +107,15 @@ def _import(path: Path, passports: Passports, manufacturer: LocalAccount, index:
     report = ImportReport(reconciled=reconciled)
     on_chain: dict[bytes, int] | None = None
     model_ids: dict[str, bytes] = {}
+    staged: set[bytes] = set()  # ids this run staged (the staged table has no index to ask)
     rows = (r for r in read_rows(path) if r.line > done_until)
     if done_until and progress:
         progress(done_until)
     for chunk in _batches(rows, batch_size):
         ids = keccak_many([r.identifier.encode() for r in chunk])
         _check_repeats(path, chunk, ids)
+        if not staged.isdisjoint(ids) or index.find_merged(ids):  # registered before: nothing of it is anchored
+            raise _already_registered(path, chunk, ids, index)
         model_id = model_ids.get(chunk[0].model)
         if model_id is None:
             model_id = model_ids[chunk[0].model] = identifier(chunk[0].model)
@@ -120,8 +132,8 @@ def _import(path: Path, passports: Passports, manufacturer: LocalAccount, index:
         write_sidecar(data_dir, indexed, records)
         try:
             with index.transaction():
-                index.add_batteries(zip(ids, [r.identifier for r in chunk], repeat(tree.root, len(chunk)),
-                                        [f"{name}:{r.line}" for r in chunk], strict=True))
+                index.stage_batteries(zip(ids, [r.identifier for r in chunk], repeat(tree.root, len(chunk)),
+                                          [f"{name}:{r.line}" for r in chunk], strict=True))
                 index.add_records(records)
                 if on_chain is None:
                     on_chain = passports.batches_anchored_by(manufacturer.address)
@@ -136,6 +148,7 @@ def _import(path: Path, passports: Passports, manufacturer: LocalAccount, index:
                                              chunk[-1].line, data_file), origin)
         except sqlite3.IntegrityError:  # the index's primary key: an id registered before (rolled back by now)
             raise _already_registered(path, chunk, ids, index) from None
+        staged.update(ids)
         report.batches += 1
         report.batteries += len(chunk)
         report.batch_ids.append(batch_id)

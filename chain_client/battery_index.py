@@ -24,6 +24,15 @@ CREATE TABLE IF NOT EXISTS batteries (
     source TEXT NOT NULL,       -- file:line it came from, or 'single'
     registered_on_chain INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
+-- batteries of the batches a running import has anchored, appended in file order (no index to update: a batch of
+-- 10,000 hash-keyed ids would dirty pages all over the batteries B-tree); merged into batteries, sorted by id, when
+-- the import ends or the next one starts. Readers see both tables.
+CREATE TABLE IF NOT EXISTS staged (
+    id BLOB NOT NULL,
+    identifier TEXT NOT NULL,
+    batch_root BLOB,
+    source TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS batches (
     root BLOB PRIMARY KEY,
     batch_id INTEGER NOT NULL,
@@ -129,14 +138,46 @@ class BatteryIndex:
             found.update(self._lookup(chunk))
         return found
 
+    def find_merged(self, ids: list[bytes]) -> dict[bytes, str]:
+        """Those of ``ids`` in the merged table (the import's own check: it keeps the ids it staged itself)."""
+        found: dict[bytes, str] = {}
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT id, source FROM batteries WHERE id IN ({marks})", chunk)
+            found.update((bytes(r[0]), r[1]) for r in rows)
+        return found
+
     def _lookup(self, chunk: list[bytes]) -> dict[bytes, str]:
-        marks = ",".join("?" * len(chunk))
-        rows = self.db.execute(f"SELECT id, source FROM batteries WHERE id IN ({marks})", chunk)
-        return {bytes(r[0]): r[1] for r in rows}
+        found = self.find_merged(chunk)
+        if self.has_staged():
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(f"SELECT id, source FROM staged WHERE id IN ({marks})", chunk)
+            found.update((bytes(r[0]), r[1]) for r in rows)
+        return found
 
     def add_batteries(self, rows: Iterable[tuple[bytes, str, bytes | None, str]]) -> None:
         """Inserts (id, identifier, batch root, source) rows; a duplicate raises ``sqlite3.IntegrityError``."""
         self.db.executemany("INSERT INTO batteries (id, identifier, batch_root, source) VALUES (?, ?, ?, ?)", rows)
+
+    def stage_batteries(self, rows: Iterable[tuple[bytes, str, bytes | None, str]]) -> None:
+        """Appends (id, identifier, batch root, source) rows of an import's batch; the importer has checked them
+        against :meth:`find_merged` and its own earlier batches (:meth:`merge_staged` enforces uniqueness)."""
+        self.db.executemany("INSERT INTO staged (id, identifier, batch_root, source) VALUES (?, ?, ?, ?)", rows)
+
+    def has_staged(self) -> bool:
+        return self.db.execute("SELECT EXISTS (SELECT 1 FROM staged)").fetchone()[0] == 1
+
+    def merge_staged(self) -> int:
+        """Moves the staged batteries into the batteries table, in id order (one pass over the B-tree); returns how
+        many. All or nothing: a repeated id raises ``sqlite3.IntegrityError`` and leaves both tables as they were."""
+        if not self.has_staged():
+            return 0
+        with self.transaction() as db:
+            moved = db.execute("INSERT INTO batteries (id, identifier, batch_root, source) SELECT id, identifier, "
+                               "batch_root, source FROM staged ORDER BY id").rowcount
+            db.execute("DELETE FROM staged")
+        return int(moved)
 
     def add_records(self, rows: Iterable[tuple[bytes, str]]) -> None:
         """Stores (id, canonical record JSON) rows: the per-battery data of a passport (replaces an older one)."""
@@ -168,6 +209,10 @@ class BatteryIndex:
         row = self.db.execute(
             "SELECT b.root, b.batch_id, b.model, b.count, b.source, b.first_line, b.last_line, b.data_file "
             "FROM batteries t JOIN batches b ON b.root = t.batch_root WHERE t.id = ?", (battery_id,)).fetchone()
+        if row is None and self.has_staged():
+            row = self.db.execute(
+                "SELECT b.root, b.batch_id, b.model, b.count, b.source, b.first_line, b.last_line, b.data_file "
+                "FROM staged t JOIN batches b ON b.root = t.batch_root WHERE t.id = ?", (battery_id,)).fetchone()
         if row is None:
             return None
         return IndexedBatch(bytes(row[0]), row[1], row[2], row[3], row[4], row[5], row[6], Path(row[7]))
@@ -189,10 +234,14 @@ class BatteryIndex:
 
     def remove_battery(self, battery_id: bytes) -> None:
         self.db.execute("DELETE FROM batteries WHERE id = ?", (battery_id,))
+        self.db.execute("DELETE FROM staged WHERE id = ?", (battery_id,))
 
     def count(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM batteries").fetchone()[0])
+        return int(self.db.execute("SELECT (SELECT COUNT(*) FROM batteries) + (SELECT COUNT(*) FROM staged)")
+                   .fetchone()[0])
 
     def identifier_of(self, battery_id: bytes) -> str | None:
         row = self.db.execute("SELECT identifier FROM batteries WHERE id = ?", (battery_id,)).fetchone()
+        if row is None and self.has_staged():
+            row = self.db.execute("SELECT identifier FROM staged WHERE id = ?", (battery_id,)).fetchone()
         return None if row is None else str(row[0])

@@ -146,3 +146,39 @@ def test_unknown_model_and_jsonl(world: World, tmp_path: Path, index: BatteryInd
     path.write_text(lines[0] + "\n{broken\n")
     with pytest.raises(FileFormatError, match=r"b\.jsonl:2: invalid JSON"):
         run_import(world, path, index, tmp_path)
+
+
+def test_a_repeat_across_batches_of_one_run_is_refused_before_its_batch_is_anchored(
+        world: World, tmp_path: Path, index: BatteryIndex) -> None:
+    names = ids(1, 6)
+    path = write_csv(tmp_path / "r.csv", names + [names[2]] + ids(100, 3))  # line 8 repeats line 4, in batch 2
+    with pytest.raises(DuplicateBattery, match=r"r\.csv:8: KR:KCELL:EV:0000003 is already registered \(r\.csv:4\)"):
+        import_file(path, world.ledger.passports, world.cell_maker, index, tmp_path / "data" / "batches", 6)
+    assert world.ledger.passports.batch_count() == 1 and index.count() == 6
+    assert not index.has_staged()  # merged when the import stopped
+
+
+def test_batteries_staged_by_an_interrupted_import_are_found_and_merged_by_the_next(
+        world: World, tmp_path: Path, index: BatteryIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = ids(1, 30)
+    path = write_csv(tmp_path / "s.csv", names)
+
+    def stop(line: int) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(BatteryIndex, "merge_staged", lambda self: 0)  # killed: nothing merges the staged rows
+        with pytest.raises(KeyboardInterrupt):
+            import_file(path, world.ledger.passports, world.cell_maker, index, tmp_path / "data" / "batches", 10,
+                        stop)
+    assert index.has_staged() and index.count() == 10
+    staged = battery_id(names[3])
+    batch = index.batch_of(staged)
+    assert batch is not None and batch.count == 10 and index.identifier_of(staged) == names[3]
+    assert index.find_existing([staged]) == {staged: "s.csv:5"}
+    report = run_import(world, path, index, tmp_path, batch_size=10)
+    assert (report.batches, report.skipped_lines) == (2, 11)
+    assert not index.has_staged() and index.count() == 30
+    assert index.find_merged([staged]) == {staged: "s.csv:5"}
+    proof_batch, proof = proof_for(index, names[3])
+    assert world.ledger.passports.is_in_batch(proof_batch.batch_id, staged, proof)
