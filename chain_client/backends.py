@@ -116,6 +116,8 @@ class EmbeddedBackend:
 
     def __init__(self) -> None:
         from eth_tester import EthereumTester, PyEVMBackend
+        from eth_tester.exceptions import TransactionFailed
+        from web3.exceptions import ContractLogicError
         from web3.providers.eth_tester import EthereumTesterProvider
 
         class SerializedProvider(EthereumTesterProvider):
@@ -125,7 +127,10 @@ class EmbeddedBackend:
 
             def make_request(self, method: Any, params: Any) -> Any:
                 with self._lock:
-                    return super().make_request(method, params)
+                    try:
+                        return super().make_request(method, params)
+                    except TransactionFailed as exc:  # as web3 reports a node's revert (its data is decoded from
+                        raise ContractLogicError(str(exc)) from exc  # the eth-tester error, the cause)
 
         backend = PyEVMBackend.from_mnemonic(DEV_MNEMONIC, num_accounts=self.FUNDED, hd_path="m/44'/60'/0'/0")
         self.tester = EthereumTester(backend)
