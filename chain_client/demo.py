@@ -134,21 +134,23 @@ def _run(backend: Backend, out: Console, docs: PassportDocuments, revoke: bool) 
          f"{ledger.committee.delay() // 3_600} h delay), the deployer keeps no role")
     relayed = ledger.relayed(sender, a["portal"])
 
-    reg = ledger.registry
     profiles = {name: contact_of(name).profile_hash() for name in CONTACTS}
     for name in CONTACTS:
         docs.publish_contact(a[name].address, contact_of(name))
-    reg.register(a["moe"], a["recycler"].address, [BusinessRole.RECYCLER], profiles["recycler"])
-    reg.register(a["motie"], a["processor"].address, [BusinessRole.MATERIAL_PROCESSOR], profiles["processor"])
-    reg.register(a["motie"], a["cell_maker"].address, [BusinessRole.CELL_MAKER], profiles["cell_maker"])
-    reg.register(a["motie"], a["importer"].address, [BusinessRole.IMPORTER_VERIFIER], profiles["importer"])
-    reg.register(a["molit"], a["ev_maker"].address, [BusinessRole.EV_MAKER], profiles["ev_maker"])
-    reg.register(a["moe"], a["dismantler"].address, [BusinessRole.COLLECTOR_DISMANTLER], profiles["dismantler"])
-    reg.register(a["motie"], a["reuser"].address, [BusinessRole.REUSE_REMANUFACTURER], profiles["reuser"])
-    reg.register(a["molit"], a["evaluator"].address, [BusinessRole.EVALUATOR], document_hash("accreditation: E"))
-    reg.register(a["motie"], a["inspector"].address, [BusinessRole.INSPECTION_BODY], document_hash("accreditation"))
-    reg.register(a["moe"], a["transporter"].address, [BusinessRole.TRANSPORTER], profiles["transporter"])
-    reg.register(a["moe"], a["storage"].address, [BusinessRole.STORAGE_OPERATOR], profiles["storage"])
+    with sender.pipeline() as registrations:  # eleven acts sent at once, their receipts awaited together
+        reg = ledger.registry.via(registrations)
+        reg.register(a["moe"], a["recycler"].address, [BusinessRole.RECYCLER], profiles["recycler"])
+        reg.register(a["motie"], a["processor"].address, [BusinessRole.MATERIAL_PROCESSOR], profiles["processor"])
+        reg.register(a["motie"], a["cell_maker"].address, [BusinessRole.CELL_MAKER], profiles["cell_maker"])
+        reg.register(a["motie"], a["importer"].address, [BusinessRole.IMPORTER_VERIFIER], profiles["importer"])
+        reg.register(a["molit"], a["ev_maker"].address, [BusinessRole.EV_MAKER], profiles["ev_maker"])
+        reg.register(a["moe"], a["dismantler"].address, [BusinessRole.COLLECTOR_DISMANTLER], profiles["dismantler"])
+        reg.register(a["motie"], a["reuser"].address, [BusinessRole.REUSE_REMANUFACTURER], profiles["reuser"])
+        reg.register(a["molit"], a["evaluator"].address, [BusinessRole.EVALUATOR], document_hash("accreditation: E"))
+        reg.register(a["motie"], a["inspector"].address, [BusinessRole.INSPECTION_BODY], document_hash("accreditation"))
+        reg.register(a["moe"], a["transporter"].address, [BusinessRole.TRANSPORTER], profiles["transporter"])
+        reg.register(a["moe"], a["storage"].address, [BusinessRole.STORAGE_OPERATOR], profiles["storage"])
+    reg = ledger.registry
     ledger.evaluations.register_device(a["evaluator"], a["device"])  # signs the device's proof of its key
     ledger.passports.assign_prefix(a["motie"], "KR:KCELL", a["cell_maker"].address)
     ledger.passports.assign_prefix(a["motie"], "KR:REPURPOSE", a["reuser"].address)
