@@ -202,9 +202,10 @@ class Act(Mapping[str, Any]):
     """An act handed to the node. Reading it as a receipt (``act["status"]``, ``act.result()``) awaits the pipeline's
     receipts; a failed act raises its decoded error there."""
 
-    def __init__(self, pipeline: Pipeline, position: int, tx: TxParams, tx_hash: HexBytes) -> None:
+    def __init__(self, pipeline: Pipeline, position: int, account: str, tx: TxParams, tx_hash: HexBytes) -> None:
         self.pipeline = pipeline
         self.position = position
+        self.account = account
         self.tx = tx
         self.tx_hash = tx_hash
         self.receipt: TxReceipt | None = None
@@ -286,7 +287,7 @@ class Pipeline:
     def add_transaction(self, account: LocalAccount, tx: TxParams) -> Act:
         """Signs and sends a built transaction (nonce set here) and returns the act without waiting."""
         signed_tx, tx_hash = self.sender.broadcast(account, tx)
-        act = Act(self, len(self.acts), signed_tx, tx_hash)
+        act = Act(self, len(self.acts), account.address, signed_tx, tx_hash)
         self.acts.append(act)
         self._waiting.append(act)
         return act
@@ -304,7 +305,7 @@ class Pipeline:
         while self._waiting:
             last: dict[str, Act] = {}
             for act in self._waiting:
-                last[str(act.tx["from"])] = act
+                last[act.account] = act
             for act in last.values():
                 self._await(act)
             rest = [a for a in self._waiting if not a.done]

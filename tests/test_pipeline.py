@@ -6,6 +6,7 @@ Run on the embedded chain (automine: each act is mined as it arrives) and on anv
 from __future__ import annotations
 
 import pytest
+from web3.types import Wei
 
 from chain_client.errors import ContractRevert
 from chain_client.transactions import Act, ActsFailed
@@ -113,3 +114,16 @@ def test_a_single_submit_raises_the_decoded_error_not_a_pipeline_error(world: Wo
     call = world.ledger.certificates.contract.functions.certifyLot(77)
     with pytest.raises(ContractRevert):
         world.sender.submit(world.moe, call, gas=100_000)
+
+
+def test_plain_transfers_of_two_accounts_interleaved_all_land(world: World) -> None:
+    w3 = world.backend.w3
+    payers = [world.stranger, world.importer]
+    to = world.cell_maker2.address
+    start = w3.eth.get_balance(to)
+    with world.sender.pipeline() as p:
+        for i in range(10):
+            p.add_transaction(payers[i % 2], {"to": to, "value": Wei(7), "gas": 21_000,
+                                              "gasPrice": Wei(world.sender.gas_price), "chainId": world.sender.chain_id})
+    assert all(a.result()["status"] == 1 for a in p.acts)
+    assert w3.eth.get_balance(to) == start + 70
