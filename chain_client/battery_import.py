@@ -11,6 +11,7 @@ batches on chain.
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -81,8 +82,17 @@ def import_file(
     if batch_size < 1:
         raise ValueError("batch size must be at least 1")
     data_dir.mkdir(parents=True, exist_ok=True)
-    with damage_reported(index.path):
-        return _import(path, passports, manufacturer, index, data_dir, batch_size, progress)
+    # the import makes millions of short-lived tuples (rows, leaves), and each burst of them set off a cyclic
+    # garbage collection that walked every live container again (the ids staged so far, the tree): a cost growing
+    # with the import (3M batteries: 54 s with it, 36 s without). Reference counting frees what the import makes.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with damage_reported(index.path):
+            return _import(path, passports, manufacturer, index, data_dir, batch_size, progress)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _import(path: Path, passports: Passports, manufacturer: LocalAccount, index: BatteryIndex, data_dir: Path,
