@@ -19,8 +19,8 @@ def verify_deployment(w3: Web3, deployment: Deployment, source: str = "the deplo
     chain_id = w3.eth.chain_id
     if chain_id != deployment.chain_id:
         raise DeploymentMismatch(f"{source} is for chain {deployment.chain_id}, the node serves chain {chain_id}")
-    empty = [name for name, address in deployment.contracts.items()
-             if len(w3.eth.get_code(Web3.to_checksum_address(address))) == 0]
+    empty = [name for name, code in zip(deployment.contracts, _codes(w3, list(deployment.contracts.values())),
+                                        strict=True) if len(code) == 0]
     if empty:
         raise DeploymentMismatch(
             f"{source} does not match this chain: no contract code at {', '.join(empty)} "
@@ -35,3 +35,16 @@ def verify_deployment(w3: Web3, deployment: Deployment, source: str = "the deplo
         if bytes(actual).hex() != deployment.block_hash.removeprefix("0x").lower():
             raise DeploymentMismatch(f"{source} does not match this chain: block {deployment.block_number} has hash "
                                      f"0x{bytes(actual).hex()}, the deployment recorded {deployment.block_hash}")
+
+
+def _codes(w3: Web3, addresses: list[str]) -> list[bytes]:
+    """The code at each address: one JSON-RPC batch request (a dozen round trips fewer at every command's start),
+    or one request each on a provider without batches (the embedded chain)."""
+    checksummed = [Web3.to_checksum_address(a) for a in addresses]
+    try:
+        with w3.batch_requests() as batch:
+            for address in checksummed:
+                batch.add(w3.eth.get_code(address))
+            return [bytes(code) for code in batch.execute()]  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - no batches here: one by one (their own errors, if any, are the ones to report)
+        return [bytes(w3.eth.get_code(address)) for address in checksummed]
