@@ -111,6 +111,11 @@ class FailoverProvider(JSONBaseProvider):
         make = provider or (lambda url, t: HTTPProvider(url, request_kwargs={"timeout": t},
                                                         exception_retry_configuration=None))
         self._providers = [make(u, timeout) for u in self.urls]
+        for node in self._providers:
+            # web3 asks for the chain id before every call, estimate and send (its transaction validation): each node
+            # answers it once, and its own (a node is never on another chain afterwards)
+            node.cache_allowed_requests = True
+            node.cacheable_requests = {RPCEndpoint("eth_chainId")}
         self._probes = [HTTPProvider(u, request_kwargs={"timeout": probe_timeout}, exception_retry_configuration=None)
                         for u in self.urls]
         self._confirmations = confirmations
