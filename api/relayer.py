@@ -16,7 +16,7 @@ from typing import Any, cast
 from eth_typing import HexStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from web3.exceptions import TransactionNotFound
+from web3.exceptions import TransactionIndexingInProgress, TransactionNotFound
 from web3.providers.eth_tester import EthereumTesterProvider
 from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt, Wei
 
@@ -255,7 +255,7 @@ class Relayer:
     def _receipt(self, tx_hash: str) -> TxReceipt | None:
         try:
             return self.ctx.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-        except TransactionNotFound:
+        except (TransactionNotFound, TransactionIndexingInProgress):  # a node just started indexes its history first
             return None
 
     def _follow(self, db: Session, row: RelayRequest) -> None:

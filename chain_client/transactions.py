@@ -24,7 +24,7 @@ from eth_utils import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.exceptions import TimeExhausted, TransactionNotFound
+from web3.exceptions import TimeExhausted, TransactionIndexingInProgress, TransactionNotFound
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from chain_client.errors import REVERT_EXCEPTIONS, LedgerError, as_revert, decode_revert, revert_data_of
@@ -154,7 +154,7 @@ class TxSender:
         """The receipt of ``tx_hash`` if it is mined (and final, on a node that counts confirmations), else None."""
         try:
             return self.w3.eth.get_transaction_receipt(tx_hash)
-        except TransactionNotFound:
+        except (TransactionNotFound, TransactionIndexingInProgress):  # a node just started indexes its history first
             return None
 
     def failure(self, tx: TxParams, receipt: TxReceipt) -> Exception:
