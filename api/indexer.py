@@ -460,7 +460,12 @@ class Projector:
                         shipment_ref=a["shipmentRef"], block_number=block, tx_hash=tx_hash)
         elif name == "QuantityConsumed":
             self.balance(a["lotId"], a["holder"], -a["grams"])
-            self.put(IxAllocation(claim_id=a["claimId"], lot_id=a["lotId"], holder=a["holder"], grams=a["grams"]))
+            alloc = self.get(IxAllocation, (a["claimId"], a["lotId"]))
+            if alloc:  # a claim may allocate the same lot more than once: one row, their sum
+                alloc.grams += a["grams"]
+                self.touch(alloc)
+            else:
+                self.put(IxAllocation(claim_id=a["claimId"], lot_id=a["lotId"], holder=a["holder"], grams=a["grams"]))
         elif name == "QuantityReleased":
             self.balance(a["lotId"], a["holder"], a["grams"])
             alloc = self.get(IxAllocation, (a["claimId"], a["lotId"]))

@@ -9,14 +9,17 @@ from typing import Any, cast
 from sqlalchemy import inspect, text
 
 from api.models import INDEX_TABLES
+from chain_client.claims import Allocation
 from chain_client.vocabulary import ParticipantStatus, identifier
 from tests.api.conftest import Api, make_api
 from tests.conftest import World
+from tests.test_trust_rules import _claim
 
 
 def story(w: World) -> None:
     lot = w.lot_held_by_cell_maker(grams=50_000)
     w.ledger.certificates.transfer(w.cell_maker, lot, w.cell_maker2.address, 5_000, identifier("SHIP-X"))
+    w.ledger.claims.open(w.cell_maker, _claim(w, [Allocation(lot, 1_000), Allocation(lot, 2_000)]))  # one lot twice
     w.ledger.registry.suspend(w.moe, w.recycler2.address)
     w.certified_lot(grams=7_000)
 
@@ -41,6 +44,7 @@ def test_rebuild_from_the_chain_reproduces_the_tables(api: Api, tmp_path: Path) 
     incremental = dump(api)
     assert len(incremental["ix_lot"]) == 2 and len(incremental["ix_transfer"]) == 2
     assert incremental["ix_participant"] and incremental["ix_model"]
+    assert [r[:4] for r in incremental["ix_allocation"]] == [("1", "1", w.cell_maker.address, "3000")]  # summed
     api.app.state.indexer.rebuild()
     assert dump(api) == incremental
     headers = api.sign_in(w.importer)
