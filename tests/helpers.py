@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,3 +24,11 @@ def reverts(action: Callable[[], Any], name: str, **expected_args: Any) -> Contr
         else:
             assert got == value, f"{name}.{key}: expected {value!r}, got {got!r}"
     return error
+
+
+def chromium() -> Path:
+    """Debian's Chromium, which ``./scripts/setup`` installs: a browser test without it fails (a failed setup), it is
+    never skipped."""
+    path = Path("/usr/bin/chromium")
+    assert path.is_file(), "Debian's chromium is not installed: run ./scripts/setup (it installs it)"
+    return path

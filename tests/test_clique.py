@@ -76,8 +76,7 @@ def _genesis(signer: str, funded: list[str]) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def clique(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliqueNode]:
-    if not GETH.is_file():
-        pytest.skip(f"geth 1.13.15 not built at {GETH} (the Clique network's setup builds it)")
+    assert GETH.is_file(), f"geth 1.13.15 not built at {GETH}: run ./scripts/setup (it builds and caches it)"
     d = tmp_path_factory.mktemp("clique")
     signer = Account.from_key(SEALER_KEY).address
     (d / "genesis.json").write_text(json.dumps(_genesis(signer, [a.address for a in dev_accounts(8)])))

@@ -15,6 +15,7 @@ import pytest
 from chain_client.build import NODE_MODULES, PROJECT_ROOT
 from chain_client.verifier import load_trust
 from chain_client.credential_check import verify_credential
+from tests.helpers import chromium
 from tests.vectors import (
     Vectors,
     credential_vectors,
@@ -24,7 +25,6 @@ from tests.vectors import (
 )
 
 PAGE = PROJECT_ROOT / "web" / "verify"
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("BLEDGER_TEST_ARTIFACTS", PROJECT_ROOT / "build" / "test-artifacts"))
 
 
@@ -69,15 +69,14 @@ def test_node_gives_identical_verdicts(proof_vectors: Vectors, tmp_path: Path) -
 
 
 def test_page_in_chromium(proof_vectors: Vectors, tmp_path: Path) -> None:
-    if not CHROMIUM.is_file():
-        pytest.skip("Debian's chromium is not installed (scripts/setup installs it)")
+    browser_path = chromium()
     from playwright.sync_api import sync_playwright
 
     write_vectors(proof_vectors, tmp_path)
     python = _python_verdicts(proof_vectors)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"], headless=True)
+        browser = pw.chromium.launch(executable_path=str(browser_path), args=["--no-sandbox"], headless=True)
         try:
             page = browser.new_page()
             page.goto((PAGE / "index.html").as_uri())

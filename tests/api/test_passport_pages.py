@@ -23,6 +23,7 @@ from chain_client.demo import PARTIES, run_demo
 from chain_client.passport_ids import to_urn
 from chain_client.proofs import trust_anchors
 from chain_client.verifier import load_trust, verify_bundle
+from tests.helpers import chromium
 
 SERIAL = "KR:KCELL:EV:0000002"  # a demo battery in service, covered by the attested claim
 
@@ -148,9 +149,7 @@ def test_statistics_and_the_dashboard_page(portal: tuple[TestClient, RpcBackend,
 def test_the_dashboard_and_passport_pages_in_chromium(portal: tuple[TestClient, RpcBackend, ChainContext]) -> None:
     """The pages as a person sees them: a real headless Chromium against the API served by uvicorn; screenshots are
     kept in build/test-artifacts/."""
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.is_file():
-        pytest.skip("Debian's chromium is not installed (scripts/setup installs it)")
+    browser_path = chromium()
     import threading
     import time
 
@@ -172,7 +171,7 @@ def test_the_dashboard_and_passport_pages_in_chromium(portal: tuple[TestClient, 
                 break
             time.sleep(0.05)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"], headless=True)
+            browser = pw.chromium.launch(executable_path=str(browser_path), args=["--no-sandbox"], headless=True)
             try:
                 page = browser.new_page(viewport={"width": 1300, "height": 900})
                 page.goto(f"http://127.0.0.1:{port}/dashboard")
