@@ -138,6 +138,7 @@ class _Subject:
     history: list[HistoryEntry]
     batch_id: int  # 0 for a battery registered on its own
     registered_at: int
+    record_hash: bytes  # of the latest restricted record: the latest history entry's evidence, or the batch's data
 
 
 class PassportExporter:
@@ -222,7 +223,8 @@ class PassportExporter:
         if b.status != BatteryStatus.NONE:
             history = p.history(bid)
             registered = self._block_time(history[0].block_number) if history else b.updated_at
-            return _Subject(ident, bid, b, history, p.registered_batch(bid), registered)
+            latest = history[-1].evidence_hash if history else p.record_hash(bid, b.sequence)  # no logs: it says so
+            return _Subject(ident, bid, b, history, p.registered_batch(bid), registered, latest)
         indexed = self.docs.index.batch_of(bid)
         if indexed is None:
             raise LedgerError(f"{ident} is not registered: it has no record on-chain and is in no batch of "
@@ -233,8 +235,8 @@ class PassportExporter:
                               "disagree)")
         batch = p.batch(indexed.batch_id)
         implied = Battery(bid, batch.manufacturer, BatteryStatus.ORIGINAL, False, 0, batch.anchored_at,
-                          batch.model_id, b"\x00" * 32, batch.data_hash)
-        return _Subject(ident, bid, implied, [], indexed.batch_id, batch.anchored_at)
+                          batch.model_id, b"\x00" * 32)
+        return _Subject(ident, bid, implied, [], indexed.batch_id, batch.anchored_at, batch.data_hash)
 
     def _sheet(self, model_id: bytes, data_hash: bytes) -> BatteryModelData:
         sheet = self.docs.model_sheet(model_id)
@@ -435,7 +437,7 @@ class PassportExporter:
             if predecessor:
                 legit["predecessor"].update({"productIdentifier": predecessor,
                                              "batteryPassportIdentifier": to_urn(predecessor)})
-        authority: dict[str, Any] = {"restrictedRecordHash": _hex(b.record_hash)}
+        authority: dict[str, Any] = {"restrictedRecordHash": _hex(subject.record_hash)}
         for h in subject.history:
             if h.status in SECOND_LIFE and h.link != b"\x00" * 32 and subject.history[0].status not in SECOND_LIFE \
                     and b.closed and h.status == b.status:

@@ -67,6 +67,7 @@ def export_passport(passports: Passports, identifier_text: str, battery_id: byte
                           "batch and not materialized): export it with `bledger battery export`, which uses the "
                           "batch's data")
     m = passports.model(b.model_id)
+    history = passports.history(battery_id)
     fields: dict[str, Any] = {
         "batteryPassportIdentifier": identifier_text,
         "batteryModel": "0x" + b.model_id.hex(),
@@ -77,10 +78,11 @@ def export_passport(passports: Passports, identifier_text: str, battery_id: byte
         "lifeCycleStep": b.status.label,
         "operatorAccount": b.operator,
         "lastUpdate": _iso(b.updated_at),
-        "restrictedRecordHash": "0x" + b.record_hash.hex(),
+        "restrictedRecordHash": "0x" + (history[-1].evidence_hash if history  # the latest entry's
+                                        else passports.record_hash(battery_id, b.sequence)).hex(),
         "history": [{"sequence": h.sequence, "lifeCycleStep": h.status.label, "actor": h.actor,
                      "operatorAccount": h.operator, "evidenceHash": "0x" + h.evidence_hash.hex(),
-                     "blockNumber": h.block_number} for h in passports.history(battery_id)],
+                     "blockNumber": h.block_number} for h in history],
     }
     if any(b.link):
         if b.status in (BatteryStatus.IN_SERVICE, BatteryStatus.REMOVED):

@@ -70,7 +70,6 @@ class Battery:
     updated_at: int
     model_id: bytes
     link: bytes
-    record_hash: bytes
 
 
 @dataclass(frozen=True)
@@ -164,11 +163,11 @@ class Passports(ContractClient):
 
     @decodes_reverts
     def battery(self, battery: bytes) -> Battery:
-        """The record of ``battery``; its ``record_hash`` (the hash of the latest restricted record) is the evidence
-        hash of its latest history entry, which the chain keeps in that event rather than in storage."""
+        """The record of ``battery`` as stored (one call). The hash of its latest restricted record is the evidence
+        hash of its latest history entry, kept in that event rather than in storage: :meth:`record_hash`, or the last
+        entry of :meth:`history` where the history is read anyway."""
         b = self.contract.functions.battery(battery).call()
-        return Battery(battery, b[0], BatteryStatus(b[1]), b[2], b[3], b[4], bytes(b[5]), bytes(b[6]),
-                       self.record_hash(battery, int(b[3])))
+        return Battery(battery, b[0], BatteryStatus(b[1]), b[2], b[3], b[4], bytes(b[5]), bytes(b[6]))
 
     @decodes_reverts
     def status_of(self, battery: bytes) -> BatteryStatus:

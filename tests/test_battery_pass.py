@@ -416,7 +416,7 @@ def test_records_come_with_registration_or_import(changed: Demo, tmp_path: Path)
     assert out.exit_code == 0, out.output
     bid = battery_id("KR:KCELL:EV:SINGLE:1")
     record = demo.docs.battery_record(bid)
-    assert record is not None and demo.ledger.passports.battery(bid).record_hash == record.record_hash()
+    assert record is not None and demo.ledger.passports.history(bid)[-1].evidence_hash == record.record_hash()
     passport = export_battery_pass(demo.ledger, demo.docs, "KR:KCELL:EV:SINGLE:1")
     assert passport.schema_errors() == []
     general = passport.groups["GeneralProductInformation"]

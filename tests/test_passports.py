@@ -37,12 +37,13 @@ def test_single_registration_and_duplicate(world: World) -> None:
     p = world.ledger.passports
     p.register(world.cell_maker, B1_NAME, MODEL, b"\x01" * 32)
     b = p.battery(B1)
-    assert (b.status, b.operator, b.sequence, b.model_id, b.record_hash) == (
+    assert (b.status, b.operator, b.sequence, b.model_id, p.record_hash(B1, b.sequence)) == (
         S.ORIGINAL, world.cell_maker.address, 1, MODEL, b"\x01" * 32)
     assert (p.status_of(B1), p.status_of(battery_id("KR:KCELL:NONE"))) == (S.ORIGINAL, S.NONE)
     p.transfer(world.cell_maker, B1, world.ev_maker.address, b"\x02" * 32)  # the record hash is the latest entry's
     b = p.battery(B1)
-    assert (b.sequence, b.record_hash, b.link, b.model_id) == (2, b"\x02" * 32, b"\x00" * 32, MODEL)
+    assert (b.sequence, p.record_hash(B1, b.sequence), b.link, b.model_id) == (2, b"\x02" * 32, b"\x00" * 32, MODEL)
+    assert p.history(B1)[-1].evidence_hash == b"\x02" * 32  # where the exports read it
     reverts(lambda: p.register(world.cell_maker, B1_NAME, MODEL), "PassportBatteryExists", batteryId=B1)
     reverts(lambda: p.register(world.cell_maker, "KR:KCELL:", MODEL), "PassportMalformedIdentifier")
 
