@@ -14,9 +14,10 @@ import time
 from typing import Any, cast
 
 from eth_typing import HexStr
+from hexbytes import HexBytes
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from web3.exceptions import TransactionIndexingInProgress, TransactionNotFound
+from web3.exceptions import TransactionNotFound
 from web3.providers.eth_tester import EthereumTesterProvider
 from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt, Wei
 
@@ -253,10 +254,7 @@ class Relayer:
 
     # following --------------------------------------------------------------------------------------------------
     def _receipt(self, tx_hash: str) -> TxReceipt | None:
-        try:
-            return self.ctx.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-        except (TransactionNotFound, TransactionIndexingInProgress):  # a node just started indexes its history first
-            return None
+        return self.ctx.sender.receipt(HexBytes(tx_hash))  # None until mined (or while a new node indexes)
 
     def _follow(self, db: Session, row: RelayRequest) -> None:
         """One look at a request sent in an earlier round: its receipt, or a re-broadcast if the node lost it."""
@@ -324,7 +322,7 @@ class Relayer:
             data = revert_data_of(exc)
             if data is not None:
                 return decode_revert(data)
-        return self.ctx.sender._failure(tx, receipt)
+        return self.ctx.sender.failure(tx, receipt)
 
     def run_forever(self, stop: threading.Event, interval: float) -> None:
         while not stop.is_set():

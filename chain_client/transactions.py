@@ -168,7 +168,6 @@ class TxSender:
                 return decode_revert(data)
         return TransactionFailed(f"transaction {receipt['transactionHash'].hex()} failed (gas used {receipt['gasUsed']})")
 
-    _failure = failure  # the portal's relayer (api/relayer.py) calls it by this name
 
 
 @functools.cache
