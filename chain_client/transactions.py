@@ -42,6 +42,9 @@ _NONCE_CONFLICTS = ("nonce too low", "replacement transaction underpriced", "alr
 #: Seconds between receipt polls on a node that mines on demand (anvil, Hardhat) and on any other node.
 FAST_POLL = 0.005
 SLOW_POLL = 0.1
+#: How often an act waiting for its receipt checks that another transaction did not take its nonce.
+REPLACEMENT_CHECK_SECONDS = 1.0
+
 #: Receipts asked in one JSON-RPC batch request.
 RECEIPT_BATCH = 500
 #: Client versions of nodes that mine each transaction as it arrives (see :mod:`chain_client.failover`).
@@ -201,10 +204,11 @@ class Act(Mapping[str, Any]):
     """An act handed to the node. Reading it as a receipt (``act["status"]``, ``act.result()``) awaits the pipeline's
     receipts; a failed act raises its decoded error there."""
 
-    def __init__(self, pipeline: Pipeline, position: int, account: str, tx: TxParams, tx_hash: HexBytes) -> None:
+    def __init__(self, pipeline: Pipeline, position: int, signer: LocalAccount, tx: TxParams, tx_hash: HexBytes) -> None:
         self.pipeline = pipeline
         self.position = position
-        self.account = account
+        self.signer = signer
+        self.account = signer.address
         self.tx = tx
         self.tx_hash = tx_hash
         self.receipt: TxReceipt | None = None
@@ -286,7 +290,7 @@ class Pipeline:
     def add_transaction(self, account: LocalAccount, tx: TxParams) -> Act:
         """Signs and sends a built transaction (nonce set here) and returns the act without waiting."""
         signed_tx, tx_hash = self.sender.broadcast(account, tx)
-        act = Act(self, len(self.acts), account.address, signed_tx, tx_hash)
+        act = Act(self, len(self.acts), account, signed_tx, tx_hash)
         self.acts.append(act)
         self._waiting.append(act)
         return act
@@ -315,13 +319,34 @@ class Pipeline:
 
     def _await(self, act: Act) -> None:
         sender = self.sender
-        started = time.monotonic()
+        started = checked = time.monotonic()
         while (receipt := sender.receipt(act.tx_hash)) is None:
-            if time.monotonic() - started > sender.timeout:
+            now = time.monotonic()
+            if now - started > sender.timeout:
                 raise TimeExhausted(f"transaction 0x{act.tx_hash.hex()} is not in the chain after "
                                     f"{sender.timeout:g} seconds")
+            if now - checked > REPLACEMENT_CHECK_SECONDS:
+                checked = now
+                if self._replaced(act):  # another process signing with the key took its nonce: send it again
+                    log.warning("nonce %s of %s was taken by another transaction before 0x%s was mined: sending it "
+                                "again with the next nonce", act.tx.get("nonce"), act.account, act.tx_hash.hex())
+                    act.tx, act.tx_hash = sender.broadcast(act.signer, act.tx)
+                    started = time.monotonic()
+                    continue
             time.sleep(sender.poll_interval)
         act._settle(receipt)
+
+    def _replaced(self, act: Act) -> bool:
+        """Whether ``act``'s transaction is unknown to the node while its account's nonce has moved past it (another
+        transaction of the same key, from another process, took that nonce). A transaction the node knows, mined but
+        not yet final or still pending, is not replaced."""
+        w3 = self.sender.w3
+        try:
+            w3.eth.get_transaction(act.tx_hash)
+            return False
+        except TransactionNotFound:
+            pass
+        return int(w3.eth.get_transaction_count(act.account, "latest")) > int(act.tx["nonce"])
 
     def _fetch(self, acts: list[Act]) -> None:
         """Receipts of mined acts, in batches of :data:`RECEIPT_BATCH` (one by one on a node without batches)."""

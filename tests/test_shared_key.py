@@ -43,3 +43,35 @@ def test_several_processes_sign_with_one_key(anvil_node: AnvilNode, tmp_path: Pa
     assert backend.w3.eth.get_transaction_count(account.address) == before + 45
     # they did collide (each started from the same pending nonce) and recovered
     assert any("was taken by another sender" in err for _, err in results)
+
+
+def test_an_act_whose_nonce_another_process_took_is_sent_again(anvil_node: AnvilNode) -> None:
+    """Another process signing with the key replaces a pending act (same nonce, higher gas price): the waiting act
+    notices its nonce was taken and is sent again with the next nonce, instead of waiting for a hash that will never
+    be mined."""
+    from web3.types import Wei
+
+    from chain_client.transactions import TxSender
+
+    backend = RpcBackend(anvil_node.url)
+    w3 = backend.w3
+    account, to, other_to = dev_accounts(30)[26], dev_accounts(30)[25], dev_accounts(30)[24]
+    sender = TxSender(w3)
+    start = w3.eth.get_transaction_count(account.address)
+    received = w3.eth.get_balance(to.address)
+    backend._rpc("evm_setAutomine", [False])
+    try:
+        pipeline = sender.pipeline(check=False)
+        act = pipeline.add_transaction(account, {"to": to.address, "value": Wei(7), "gas": 21_000,
+                                                 "gasPrice": sender.gas_price, "chainId": sender.chain_id})
+        first = act.tx_hash
+        rival = account.sign_transaction({"to": other_to.address, "value": 9, "gas": 21_000, "nonce": start,
+                                          "gasPrice": 2 * sender.gas_price, "chainId": sender.chain_id})
+        w3.eth.send_raw_transaction(rival.raw_transaction)  # replaces the act in the pool
+        backend._rpc("evm_mine", [])
+    finally:
+        backend._rpc("evm_setAutomine", [True])
+    receipt = act.result()
+    assert receipt["status"] == 1 and act.tx_hash != first and int(act.tx["nonce"]) == start + 1
+    assert w3.eth.get_transaction_count(account.address) == start + 2
+    assert w3.eth.get_balance(to.address) == received + 7
